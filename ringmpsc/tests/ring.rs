@@ -1,0 +1,330 @@
+//! The SPSC ring on its own: push, reserve/commit, consume, drop.
+//! Invariant IDs refer to specs/ring-buffer-invariants.md.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use common::{count, drops, DropCounter};
+use proptest::prelude::*;
+use ringmpsc::{Config, PushError, Ring};
+
+fn ring<T>(bits: u8) -> Ring<T> {
+    Ring::new(Config::new(bits, 1, false)).unwrap()
+}
+
+/// RB-CLOSE-1 and error contract: the value comes back on a full ring.
+#[test]
+fn push_on_full_ring_returns_the_value() {
+    let r = ring::<String>(1);
+    r.push("a".into()).unwrap();
+    r.push("b".into()).unwrap();
+    match r.push("c".into()) {
+        Err(PushError::Full(v)) => assert_eq!(v, "c"),
+        other => panic!("expected Full, got {other:?}"),
+    }
+    assert_eq!(r.pop().as_deref(), Some("a"));
+    r.push("c".into()).unwrap();
+    r.close();
+    assert_eq!(r.push("d".into()).unwrap_err().into_inner(), "d");
+    // RB-CLOSE-1: committed values are still drained after close.
+    let mut seen = Vec::new();
+    r.consume_batch_owned(|s| seen.push(s));
+    assert_eq!(seen, ["b", "c"]);
+}
+
+/// Config validation reaches `Ring::new`.
+#[test]
+fn ring_new_rejects_out_of_range_config() {
+    let e = Ring::<u8>::new(Config::new(0, 1, false)).unwrap_err();
+    assert_eq!(e.field, "ring_bits");
+    assert!(Ring::<u8>::new(Config::new(21, 1, false)).is_err());
+    assert!(Ring::<u8>::new(Config::new(20, 1, false)).is_ok());
+}
+
+/// RB-SEQ-2, RB-PUB-1: reservations on tiny rings wrap correctly and
+/// never hand out more than is contiguous.
+#[test]
+fn wrap_around_reservations_on_tiny_rings() {
+    for bits in 1..=3u8 {
+        let mut r = ring::<u64>(bits);
+        let cap = 1usize << bits;
+        let mut next = 0u64;
+        let mut expected = 0u64;
+        for round in 0..200usize {
+            let want = round % (cap + 2) + 1;
+            let mut left = want;
+            while left > 0 {
+                let Some(res) = r.reserve(left) else { break };
+                assert!(res.len() <= left && res.len() <= cap);
+                let n = res.fill_with(|i| next + i as u64);
+                next += n as u64;
+                left -= n;
+            }
+            let mut got = Vec::new();
+            r.consume_up_to(round % 3 + 1, |v| got.push(*v));
+            r.consume_batch(|v| got.push(*v));
+            for v in got {
+                assert_eq!(v, expected, "FIFO across the wrap (bits {bits})");
+                expected += 1;
+            }
+        }
+        assert_eq!(expected, next);
+        assert!(r.is_empty());
+    }
+}
+
+/// RB-PUB-1: the safe helpers publish exactly what they wrote.
+#[test]
+fn safe_fill_helpers_publish_only_written_slots() {
+    let mut r = ring::<u32>(3);
+    let res = r.reserve(8).unwrap();
+    assert_eq!(res.write_iter([1, 2, 3]), 3);
+    assert_eq!(r.len(), 3);
+    let res = r.reserve(2).unwrap();
+    assert_eq!(res.copy_from_slice(&[4, 5, 6, 7]), 2);
+    let mut res = r.reserve(3).unwrap();
+    // Uncommitted: publishes nothing.
+    res.as_mut_slice()[0].write(99);
+    drop(res);
+    let mut res = r.reserve(3).unwrap();
+    for (i, slot) in res.as_mut_slice().iter_mut().enumerate() {
+        slot.write(10 + i as u32);
+    }
+    // SAFETY: every slot was written above.
+    unsafe { res.commit_n(2) };
+    let mut seen = Vec::new();
+    r.consume_batch(|v| seen.push(*v));
+    assert_eq!(seen, [1, 2, 3, 4, 5, 10, 11]);
+    assert!(r.reserve(0).is_none());
+}
+
+/// RB-DROP-1: consumed, left in the ring at drop, and left after close are
+/// each dropped exactly once.
+#[test]
+fn every_value_is_dropped_exactly_once() {
+    let d = drops();
+    {
+        let r = ring::<DropCounter>(3);
+        for i in 0..6 {
+            r.push(DropCounter::new(i, &d)).unwrap();
+        }
+        assert_eq!(r.consume_up_to(2, |_| {}), 2);
+        assert_eq!(
+            count(&d),
+            2,
+            "consumed by reference: dropped after the handler"
+        );
+        let mut kept = Vec::new();
+        r.consume_up_to_owned(1, |v| kept.push(v));
+        assert_eq!(count(&d), 2, "owned values belong to the handler");
+        drop(kept);
+        assert_eq!(count(&d), 3);
+        r.close();
+        assert!(r.push(DropCounter::new(9, &d)).is_err());
+        assert_eq!(count(&d), 4, "the returned value was dropped by the caller");
+    }
+    assert_eq!(count(&d), 7, "the 3 left in the ring are dropped with it");
+}
+
+/// RB-PANIC-1, RB-DROP-1: a panicking handler consumes what it was handed,
+/// leaves the rest, and the ring stays usable.
+#[test]
+fn handler_panic_mid_batch() {
+    let d = drops();
+    let r = ring::<DropCounter>(3);
+    for i in 0..5 {
+        r.push(DropCounter::new(i, &d)).unwrap();
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        r.consume_batch(|v| {
+            if v.value == 2 {
+                panic!("boom");
+            }
+        })
+    }));
+    assert!(result.is_err());
+    assert_eq!(
+        count(&d),
+        3,
+        "0, 1 and the panicking 2 were handed out and dropped"
+    );
+    assert_eq!(r.len(), 2);
+    let mut rest = Vec::new();
+    r.consume_batch(|v| rest.push(v.value));
+    assert_eq!(rest, [3, 4]);
+    r.push(DropCounter::new(5, &d)).unwrap();
+    drop(r);
+    assert_eq!(count(&d), 6);
+}
+
+/// RB-DROP-1: a fill whose closure panics drops what it wrote and
+/// publishes nothing.
+#[test]
+fn panicking_fill_drops_written_values() {
+    let d = drops();
+    let mut r = ring::<DropCounter>(3);
+    let res = r.reserve(4).unwrap();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        res.fill_with(|i| {
+            if i == 2 {
+                panic!("fill")
+            } else {
+                DropCounter::new(i as u64, &d)
+            }
+        })
+    }));
+    assert!(result.is_err());
+    assert_eq!(count(&d), 2);
+    assert!(r.is_empty());
+}
+
+/// A nested consume from inside a handler is turned away (RB-UNIQ-1).
+#[test]
+fn nested_consume_returns_zero() {
+    let r = ring::<u8>(2);
+    r.push(1).unwrap();
+    r.push(2).unwrap();
+    let mut inner = usize::MAX;
+    let outer = r.consume_up_to(1, |_| inner = r.consume_batch(|_| {}));
+    assert_eq!((outer, inner), (1, 0));
+    assert_eq!(r.len(), 1);
+}
+
+/// Zero-sized values still count.
+#[test]
+fn zero_sized_type() {
+    let mut r = ring::<()>(2);
+    for _ in 0..4 {
+        r.push(()).unwrap();
+    }
+    assert!(r.push(()).is_err());
+    assert_eq!(r.consume_batch(|_| {}), 4);
+    assert_eq!(r.reserve(9).unwrap().fill_with(|_| ()), 4);
+    assert_eq!(r.len(), 4);
+}
+
+/// Minimum capacity (2 slots) still works across many wraps.
+#[test]
+fn minimum_capacity_ring() {
+    let r = ring::<u64>(1);
+    assert_eq!(r.capacity(), 2);
+    for i in 0..1000 {
+        r.push(i).unwrap();
+        assert_eq!(r.pop(), Some(i));
+    }
+}
+
+/// Metrics off: zero; on: exact.
+#[test]
+fn ring_metrics() {
+    let off = ring::<u8>(2);
+    off.push(1).unwrap();
+    assert_eq!(off.metrics(), Default::default());
+    let on = Ring::new(Config::new(1, 1, true)).unwrap();
+    on.push(1u8).unwrap();
+    on.push(2).unwrap();
+    assert!(on.push(3).is_err());
+    on.consume_batch(|_| {});
+    let m = on.metrics();
+    assert_eq!(
+        (
+            m.messages_sent,
+            m.messages_received,
+            m.batches_consumed,
+            m.full_events
+        ),
+        (2, 2, 1, 1)
+    );
+}
+
+/// RB-ORD-1/2 across threads through `split`.
+#[test]
+fn split_halves_move_data_across_threads() {
+    let mut r = ring::<u64>(4);
+    let n = common::scaled(100_000);
+    let (p, mut c) = r.split();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for i in 0..n {
+                let mut v = i;
+                while let Err(e) = p.push(v) {
+                    v = e.into_inner();
+                    std::thread::yield_now();
+                }
+            }
+        });
+        let mut expected = 0;
+        while expected < n {
+            c.consume_batch(|v| {
+                assert_eq!(*v, expected);
+                expected += 1;
+            });
+        }
+    });
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Push(u32),
+    Reserve(usize, usize),
+    Consume(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        any::<u32>().prop_map(Op::Push),
+        (0usize..10, 0usize..10).prop_map(|(n, k)| Op::Reserve(n, k)),
+        (0usize..10).prop_map(Op::Consume),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 }))]
+
+    /// RB-SEQ-1, RB-OWN-*, RB-PUB-1: random push/reserve/commit/consume
+    /// sequences behave exactly like a bounded `VecDeque`.
+    #[test]
+    fn ring_matches_vecdeque_model(bits in 1u8..=4, ops in prop::collection::vec(op(), 1..200)) {
+        let mut r = ring::<u32>(bits);
+        let cap = 1usize << bits;
+        let mut model = VecDeque::new();
+        let mut counter = 0u32;
+        for op in ops {
+            match op {
+                Op::Push(v) => {
+                    let res = r.push(v);
+                    if model.len() < cap {
+                        prop_assert!(res.is_ok());
+                        model.push_back(v);
+                    } else {
+                        prop_assert_eq!(res.unwrap_err().into_inner(), v);
+                    }
+                }
+                Op::Reserve(n, k) => {
+                    let free = cap - model.len();
+                    match r.reserve(n) {
+                        None => prop_assert!(n == 0 || free == 0),
+                        Some(res) => {
+                            prop_assert!(res.len() >= 1 && res.len() <= n.min(free));
+                            let k = k.min(res.len());
+                            let written = res.write_iter((0..k as u32).map(|i| counter + i));
+                            prop_assert_eq!(written, k);
+                            model.extend((0..k as u32).map(|i| counter + i));
+                            counter += k as u32;
+                        }
+                    }
+                }
+                Op::Consume(limit) => {
+                    let mut got = Vec::new();
+                    let n = r.consume_up_to(limit, |v| got.push(*v));
+                    let want: Vec<u32> = model.drain(..limit.min(model.len())).collect();
+                    prop_assert_eq!(n, want.len());
+                    prop_assert_eq!(got, want);
+                }
+            }
+            prop_assert_eq!(r.len(), model.len());
+        }
+    }
+}
