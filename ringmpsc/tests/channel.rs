@@ -1,0 +1,437 @@
+//! The MPSC channel: FIFO, counts, close, disconnect, recycling, fairness,
+//! waking and panic safety. Invariant IDs refer to
+//! specs/ring-buffer-invariants.md.
+
+mod common;
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Duration;
+
+use common::{count, drops, push_spin, scaled, DropCounter};
+use ringmpsc::{
+    Channel, Config, PushError, RecvError, RecvTimeoutError, RegisterError, TryRecvError, WaitStrategy,
+};
+
+fn channel<T>(bits: u8, producers: usize, wait: WaitStrategy) -> Channel<T> {
+    Channel::new(Config::new(bits, producers, true).with_wait_strategy(wait)).unwrap()
+}
+
+/// RB-ORD-1, RB-OWN-2, CH-REG-1: 8 producers x 100k messages arrive
+/// complete, exactly once, FIFO per producer, with the exact checksum.
+fn fifo_stress(wait: WaitStrategy, bits: u8) {
+    const PRODUCERS: u64 = 8;
+    let per = scaled(100_000);
+    let mut ch = channel::<(u64, u64)>(bits, PRODUCERS as usize, wait);
+    let handles: Vec<_> = (0..PRODUCERS)
+        .map(|p| {
+            let producer = ch.register().unwrap();
+            thread::spawn(move || {
+                for seq in 0..per {
+                    producer.send((p, seq)).unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut next = vec![0u64; PRODUCERS as usize];
+    let (mut received, mut checksum) = (0u64, 0u64);
+    while received < PRODUCERS * per {
+        received += ch.consume_all(|&(p, seq)| {
+            assert_eq!(seq, next[p as usize], "FIFO broken for producer {p}");
+            next[p as usize] += 1;
+            checksum = checksum.wrapping_add(p * per + seq);
+        }) as u64;
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    let total = PRODUCERS * per;
+    assert_eq!(received, total);
+    assert_eq!(checksum, total * (total - 1) / 2);
+    assert!(next.iter().all(|&n| n == per));
+    let m = ch.metrics();
+    assert_eq!((m.messages_sent, m.messages_received), (total, total));
+    // CH-DISC-1: every producer is gone and the rings are drained.
+    assert_eq!(ch.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+#[test]
+fn fifo_8_producers_busy_spin() {
+    fifo_stress(WaitStrategy::BusySpin, 10);
+}
+
+#[test]
+fn fifo_8_producers_park_small_rings() {
+    // Tiny rings: producers block in `send` all the time (WAIT-2).
+    fifo_stress(WaitStrategy::Park, 3);
+}
+
+#[test]
+fn fifo_8_producers_yield() {
+    fifo_stress(WaitStrategy::Yield, 6);
+}
+
+/// Config errors come back from `Channel::new`.
+#[test]
+fn channel_new_validates_config() {
+    let e = Channel::<u8>::new(Config::new(8, 200, false)).unwrap_err();
+    assert_eq!(e.to_string(), "max_producers = 200 is out of range 1..=128");
+    assert!(Channel::<u8>::new(Config::default()).is_ok());
+}
+
+/// CH-REG-2: register beyond max fails, then succeeds once a producer is
+/// dropped and its ring drained.
+#[test]
+fn register_limit_and_recycling() {
+    let mut ch = channel::<u32>(4, 2, WaitStrategy::BusySpin);
+    let a = ch.register().unwrap();
+    let b = ch.register().unwrap();
+    assert_eq!(ch.register().unwrap_err(), RegisterError::TooManyProducers { max: 2 });
+    assert_eq!(ch.producer_count(), 2);
+    a.push(1).unwrap();
+    let a_id = a.id();
+    drop(a);
+    // Its ring still holds a value: not recyclable yet.
+    assert!(matches!(ch.register(), Err(RegisterError::TooManyProducers { .. })));
+    assert_eq!(ch.try_recv(), Ok(1));
+    let c = ch.register().unwrap();
+    assert_eq!(c.id(), a_id, "the drained ring is reused");
+    c.push(2).unwrap();
+    b.push(3).unwrap();
+    let mut got = Vec::new();
+    ch.consume_all(|v| got.push(*v));
+    got.sort();
+    assert_eq!(got, [2, 3]);
+    // Recycling over many registrations never exceeds the bound.
+    drop((b, c));
+    for i in 0..50 {
+        let p = ch.register().unwrap();
+        p.push(i).unwrap();
+        drop(p);
+        assert_eq!(ch.try_recv(), Ok(i));
+    }
+}
+
+/// Fairness: with a limit smaller than the backlog every producer is served.
+#[test]
+fn consume_all_up_to_serves_every_producer() {
+    let mut ch = channel::<usize>(10, 4, WaitStrategy::BusySpin);
+    let producers: Vec<_> = (0..4).map(|_| ch.register().unwrap()).collect();
+    for (i, p) in producers.iter().enumerate() {
+        for _ in 0..500 {
+            p.push(i).unwrap();
+        }
+    }
+    let mut served = [0usize; 4];
+    for _ in 0..8 {
+        assert_eq!(ch.consume_all_up_to(100, |&i| served[i] += 1), 100);
+    }
+    assert!(served.iter().all(|&n| n >= 100), "a producer starved: {served:?}");
+    let mut owned = 0;
+    ch.consume_all_up_to_owned(usize::MAX, |_| owned += 1);
+    assert_eq!(owned + served.iter().sum::<usize>(), 2000);
+}
+
+/// RB-CLOSE-1: close while producers are mid-send: every value is either
+/// delivered or returned, never lost or duplicated.
+#[test]
+fn close_while_producers_send() {
+    let mut ch = channel::<u64>(4, 4, WaitStrategy::Park);
+    let accepted = Arc::new(AtomicU64::new(0));
+    let returned = Arc::new(AtomicU64::new(0));
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let p = ch.register().unwrap();
+            let (accepted, returned) = (Arc::clone(&accepted), Arc::clone(&returned));
+            thread::spawn(move || {
+                for i in 1.. {
+                    match p.send(i) {
+                        Ok(()) => accepted.fetch_add(i, Ordering::SeqCst),
+                        Err(e) => {
+                            returned.fetch_add(e.into_inner(), Ordering::SeqCst);
+                            assert!(p.is_closed());
+                            assert!(matches!(p.push(7), Err(PushError::Closed(7))));
+                            return;
+                        }
+                    };
+                }
+            })
+        })
+        .collect();
+    let mut sum = 0;
+    for _ in 0..200 {
+        ch.consume_all(|v| sum += v);
+    }
+    ch.close();
+    assert!(ch.is_closed());
+    assert_eq!(ch.register().unwrap_err(), RegisterError::Closed);
+    for h in handles {
+        h.join().unwrap();
+    }
+    while let Ok(v) = ch.recv() {
+        sum += v;
+    }
+    assert_eq!(sum, accepted.load(Ordering::SeqCst));
+    assert!(returned.load(Ordering::SeqCst) > 0);
+    assert_eq!(ch.recv(), Err(RecvError));
+}
+
+/// The consumer end dropped: producers see `Closed` at once, queued values
+/// are dropped exactly once (RB-DROP-1, RB-CLOSE-1).
+#[test]
+fn consumer_dropped_while_producers_push() {
+    let d = drops();
+    let ch = channel::<DropCounter>(3, 2, WaitStrategy::Park);
+    let p = ch.register().unwrap();
+    let started = Arc::new(Barrier::new(2));
+    let s2 = Arc::clone(&started);
+    let d2 = Arc::clone(&d);
+    let h = thread::spawn(move || {
+        let mut created = 0;
+        s2.wait();
+        loop {
+            created += 1;
+            match p.send(DropCounter::new(created, &d2)) {
+                Ok(()) => {}
+                Err(e) => {
+                    drop(e.into_inner());
+                    return created;
+                }
+            }
+        }
+    });
+    started.wait();
+    thread::sleep(Duration::from_millis(20));
+    drop(ch);
+    let created = h.join().unwrap();
+    assert_eq!(count(&d) as u64, created, "every value dropped exactly once");
+}
+
+/// CH-DISC-1: when every producer is dropped and the rings are empty,
+/// `recv` returns an error instead of hanging.
+#[test]
+fn all_producers_dropped_disconnects() {
+    for wait in [WaitStrategy::Park, WaitStrategy::BusySpin, WaitStrategy::Yield] {
+        let mut ch = channel::<u8>(4, 4, wait);
+        let producers: Vec<_> = (0..3).map(|_| ch.register().unwrap()).collect();
+        let h = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(10));
+            producers[1].push(5).unwrap();
+            drop(producers);
+        });
+        assert_eq!(ch.recv(), Ok(5));
+        assert_eq!(ch.recv(), Err(RecvError), "{wait:?}");
+        assert_eq!(ch.recv_timeout(Duration::from_secs(5)), Err(RecvTimeoutError::Disconnected));
+        h.join().unwrap();
+    }
+}
+
+/// A live registrar keeps the channel connected; dropping it disconnects.
+#[test]
+fn registrar_counts_as_sender() {
+    let mut ch = channel::<u8>(4, 4, WaitStrategy::Park);
+    let reg = ch.registrar();
+    let reg2 = reg.clone();
+    assert_eq!(ch.try_recv(), Err(TryRecvError::Empty));
+    let h = thread::spawn(move || {
+        let p = reg2.register().unwrap();
+        p.send(1).unwrap();
+        let q = p.try_clone().unwrap();
+        q.send(2).unwrap();
+    });
+    h.join().unwrap();
+    assert_eq!(ch.recv_timeout(Duration::from_millis(10)), Ok(1));
+    assert_eq!(ch.recv_timeout(Duration::from_millis(10)), Ok(2));
+    assert_eq!(ch.recv_timeout(Duration::from_millis(10)), Err(RecvTimeoutError::Timeout));
+    drop(reg);
+    assert_eq!(ch.try_recv(), Err(TryRecvError::Disconnected));
+}
+
+/// WAIT-1: a consumer parked in `recv` wakes on the next commit, from
+/// `push`, `send` and a reservation commit.
+#[test]
+fn recv_wakes_a_parked_consumer() {
+    let mut ch = channel::<u32>(4, 2, WaitStrategy::Park);
+    let mut p = ch.register().unwrap();
+    let h = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(30));
+        p.push(1).unwrap();
+        thread::sleep(Duration::from_millis(30));
+        p.send(2).unwrap();
+        thread::sleep(Duration::from_millis(30));
+        p.reserve(1).unwrap().fill_with(|_| 3);
+        thread::sleep(Duration::from_millis(30));
+        p
+    });
+    assert_eq!(ch.recv(), Ok(1));
+    assert_eq!(ch.recv(), Ok(2));
+    assert_eq!(ch.recv(), Ok(3));
+    let mut p = h.join().unwrap();
+    assert!(p.reserve_with_backoff(2).is_some());
+}
+
+/// WAIT-2: a producer parked in `send` on a full ring wakes when the
+/// consumer frees room.
+#[test]
+fn send_wakes_when_room_appears() {
+    let mut ch = channel::<u32>(1, 1, WaitStrategy::Park);
+    let p = ch.register().unwrap();
+    let h = thread::spawn(move || {
+        for i in 0..10 {
+            p.send(i).unwrap();
+        }
+    });
+    let mut got = Vec::new();
+    while got.len() < 10 {
+        thread::sleep(Duration::from_millis(2));
+        ch.consume_all(|v| got.push(*v));
+    }
+    h.join().unwrap();
+    assert_eq!(got, (0..10).collect::<Vec<_>>());
+}
+
+/// RB-PANIC-1: a panicking handler mid-batch: values handed out are not
+/// handed out again, nothing is dropped twice or leaked, the channel works.
+#[test]
+fn handler_panic_keeps_channel_usable() {
+    let d = drops();
+    let mut ch = channel::<DropCounter>(4, 2, WaitStrategy::BusySpin);
+    let a = ch.register().unwrap();
+    let b = ch.register().unwrap();
+    for i in 0..4 {
+        a.push(DropCounter::new(i, &d)).unwrap();
+        b.push(DropCounter::new(10 + i, &d)).unwrap();
+    }
+    let mut seen = Vec::new();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        ch.consume_all_owned(|v| {
+            seen.push(v.value);
+            if v.value == 2 || v.value == 12 {
+                panic!("handler");
+            }
+        })
+    }));
+    assert!(r.is_err());
+    let before = seen.len();
+    ch.consume_all(|v| seen.push(v.value));
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), seen.len(), "a value was handed out twice: {seen:?}");
+    assert!(before >= 3);
+    assert!(seen.len() <= 8);
+    let remaining = 8 - seen.len();
+    drop(ch);
+    drop((a, b));
+    assert_eq!(count(&d), 8, "{remaining} left queued; all dropped once");
+}
+
+/// Values left after close and at channel drop are dropped exactly once.
+#[test]
+fn drop_accounting_across_close_and_drop() {
+    let d = drops();
+    let mut ch = channel::<DropCounter>(4, 2, WaitStrategy::BusySpin);
+    let p = ch.register().unwrap();
+    for i in 0..10 {
+        p.push(DropCounter::new(i, &d)).unwrap();
+    }
+    assert_eq!(ch.consume_all_up_to(3, |_| {}), 3);
+    assert_eq!(count(&d), 3);
+    ch.close();
+    let back = p.push(DropCounter::new(99, &d)).unwrap_err().into_inner();
+    assert_eq!(back.value, 99);
+    drop(back);
+    assert_eq!(count(&d), 4);
+    drop(ch);
+    assert_eq!(count(&d), 4, "the producer still holds the rings alive");
+    drop(p);
+    assert_eq!(count(&d), 11);
+}
+
+/// `len`, `is_empty` and the wait-free `try_recv` rotation.
+#[test]
+fn len_and_try_recv_rotation() {
+    let mut ch = channel::<u8>(4, 3, WaitStrategy::BusySpin);
+    let ps: Vec<_> = (0..3).map(|_| ch.register().unwrap()).collect();
+    assert!(ch.is_empty());
+    for (i, p) in ps.iter().enumerate() {
+        p.push(i as u8).unwrap();
+        p.push(i as u8).unwrap();
+    }
+    assert_eq!(ch.len(), 6);
+    let first: Vec<u8> = (0..3).map(|_| ch.try_recv().unwrap()).collect();
+    let mut sorted = first.clone();
+    sorted.sort();
+    assert_eq!(sorted, [0, 1, 2], "try_recv rotates across rings");
+    assert_eq!(ch.len(), 3);
+}
+
+/// Producers registered from other threads through the registrar while the
+/// consumer runs elsewhere; the channel itself moved to the consumer thread.
+#[test]
+fn registrar_from_many_threads_after_channel_moved() {
+    let ch = channel::<u64>(8, 8, WaitStrategy::Park);
+    let reg = ch.registrar();
+    let done = Arc::new(AtomicBool::new(false));
+    let consumer = thread::spawn(move || {
+        let mut ch = ch;
+        let mut sum = 0;
+        while let Ok(v) = ch.recv() {
+            sum += v;
+        }
+        sum
+    });
+    let handles: Vec<_> = (0..8)
+        .map(|t| {
+            let reg = reg.clone();
+            thread::spawn(move || {
+                let p = reg.register().unwrap();
+                for i in 0..1000 {
+                    push_spin(&p, t * 1000 + i);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    drop(reg);
+    done.store(true, Ordering::SeqCst);
+    let n = 8000u64;
+    assert_eq!(consumer.join().unwrap(), n * (n - 1) / 2);
+}
+
+#[cfg(feature = "stack-ring")]
+#[test]
+fn stack_channel_same_contract() {
+    let d = drops();
+    let mut ch = ringmpsc::StackChannel::<DropCounter, 4, 2>::new();
+    let a = ch.register().unwrap();
+    let _b = ch.register().unwrap();
+    assert!(ch.register().is_err());
+    for i in 0..4 {
+        a.push(DropCounter::new(i, &d)).unwrap();
+    }
+    assert!(a.push(DropCounter::new(9, &d)).unwrap_err().is_full());
+    assert_eq!(ch.consume_all_up_to(2, |v| assert!(v.value < 2)), 2);
+    drop(ch);
+    drop(a);
+    assert_eq!(count(&d), 3, "two consumed and the returned one");
+    // The two left in the ring are dropped with the last handle (_b).
+    drop(_b);
+    assert_eq!(count(&d), 5);
+}
+
+#[cfg(feature = "stack-ring")]
+#[test]
+fn stack_ring_in_a_static_context() {
+    const RING: ringmpsc::StackRing<u16, 4> = ringmpsc::StackRing::new();
+    let mut r = RING;
+    r.reserve(4).unwrap().fill_with(|i| i as u16);
+    assert!(r.push(9).is_err());
+    let mut v = Vec::new();
+    r.consume_batch(|x| v.push(*x));
+    assert_eq!(v, [0, 1, 2, 3]);
+}
