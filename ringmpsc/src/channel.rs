@@ -14,13 +14,15 @@ use std::ptr::{self, NonNull};
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::error::{ConfigError, PushError, RecvError, RecvTimeoutError, RegisterError, SendError, TryRecvError};
+use crate::error::{
+    ConfigError, PushError, RecvError, RecvTimeoutError, RegisterError, SendError, TryRecvError,
+};
 use crate::metrics::MetricsSnapshot;
 use crate::reservation::Reservation;
 use crate::ring::{ProducerCursor, RingCore, RingHeader, RingRef};
+use crate::storage::HeapStorage;
 #[cfg(feature = "stack-ring")]
 use crate::storage::InlineStorage;
-use crate::storage::HeapStorage;
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::wait::{Notifier, Wake};
 
@@ -52,7 +54,10 @@ impl<T> RingSlot<T> {
         self.slots.store(ring.slots(), Ordering::Relaxed);
         // Release: the ring's construction and `slots` happen before any
         // thread that sees the header; pairs with the Acquire in `ring`.
-        self.header.store(ring.header() as *const RingHeader as *mut RingHeader, Ordering::Release);
+        self.header.store(
+            ring.header() as *const RingHeader as *mut RingHeader,
+            Ordering::Release,
+        );
     }
 
     /// The slot's ring, if it was published.
@@ -186,21 +191,29 @@ impl<T> Shared<T> {
         self.notifier.wake_all();
     }
 
-    fn register(self: &Arc<Self>) -> Result<Producer<T>, RegisterError> {
-        let _guard = self.lock();
+    /// Registers a producer (an associated function: loom's `Arc` cannot be
+    /// a method receiver).
+    fn register(this: &Arc<Self>) -> Result<Producer<T>, RegisterError> {
+        let _guard = this.lock();
         // Relaxed: written under the lock we hold.
-        if self.closed.load(Ordering::Relaxed) {
+        if this.closed.load(Ordering::Relaxed) {
             return Err(RegisterError::Closed);
         }
-        let (id, ring) = self.claim_slot()?;
+        let (id, ring) = this.claim_slot()?;
         // Relaxed: `active` is only written and read for claiming under the lock.
-        self.slots[id].active.store(true, Ordering::Relaxed);
-        self.producers.fetch_add(1, Ordering::Relaxed);
+        this.slots[id].active.store(true, Ordering::Relaxed);
+        this.producers.fetch_add(1, Ordering::Relaxed);
         // Relaxed: a new sender only delays disconnection; nothing to publish.
-        self.senders.fetch_add(1, Ordering::Relaxed);
+        this.senders.fetch_add(1, Ordering::Relaxed);
         // SAFETY: CH-LIFE-1: the producer keeps `Shared` alive via its Arc.
         let cursor = ProducerCursor::attach(unsafe { ring.get() });
-        Ok(Producer { ring, cursor, parks: self.notifier.parks(), id, shared: Arc::clone(self) })
+        Ok(Producer {
+            ring,
+            cursor,
+            parks: this.notifier.parks(),
+            id,
+            shared: Arc::clone(this),
+        })
     }
 
     /// Finds a free, drained ring or allocates a new one (CH-REG-2).
@@ -213,7 +226,9 @@ impl<T> Shared<T> {
             if slot.active.load(Ordering::Relaxed) {
                 continue;
             }
-            let ring = slot.ring().expect("CH-REG-1: slots below `allocated` are published");
+            let ring = slot
+                .ring()
+                .expect("CH-REG-1: slots below `allocated` are published");
             // SAFETY: CH-LIFE-1: `&self` keeps `Shared` alive. An empty
             // ring (head == tail, loaded with Acquire) has no pending read
             // by the consumer, so a new producer may take it.
@@ -222,7 +237,9 @@ impl<T> Shared<T> {
             }
         }
         if allocated == self.slots.len() {
-            return Err(RegisterError::TooManyProducers { max: self.config.max_producers });
+            return Err(RegisterError::TooManyProducers {
+                max: self.config.max_producers,
+            });
         }
         let core = Box::into_raw(Box::new(RingCore::<T, HeapStorage<T>>::new_heap(
             self.config.capacity(),
@@ -333,7 +350,11 @@ impl<T> Channel<T> {
     /// [`ConfigError`] if a field of `config` is out of range.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
         config.validate()?;
-        Ok(Channel { shared: Arc::new(Shared::new(config, None)), rings: Vec::new(), next: 0 })
+        Ok(Channel {
+            shared: Arc::new(Shared::new(config, None)),
+            rings: Vec::new(),
+            next: 0,
+        })
     }
 
     #[cfg(feature = "stack-ring")]
@@ -353,8 +374,14 @@ impl<T> Channel<T> {
         let block = unsafe { block.assume_init() };
         let len = block.len();
         let rings = Box::into_raw(block);
-        let shared =
-            Shared::new(config, Some(InlineRings { rings: rings.cast::<()>(), len, free: free_inline::<T, N> }));
+        let shared = Shared::new(
+            config,
+            Some(InlineRings {
+                rings: rings.cast::<()>(),
+                len,
+                free: free_inline::<T, N>,
+            }),
+        );
         for (i, slot) in shared.slots.iter().enumerate() {
             // SAFETY: CH-LIFE-1: the block is freed only in `Shared::drop`;
             // `i < len` because `P == max_producers`.
@@ -362,7 +389,11 @@ impl<T> Channel<T> {
         }
         // Relaxed: not shared with any thread yet.
         shared.allocated.store(len, Ordering::Relaxed);
-        Channel { shared: Arc::new(shared), rings: Vec::new(), next: 0 }
+        Channel {
+            shared: Arc::new(shared),
+            rings: Vec::new(),
+            next: 0,
+        }
     }
 
     /// Registers a producer with its own ring.
@@ -372,7 +403,7 @@ impl<T> Channel<T> {
     /// are alive (a dropped producer's ring is reused once drained),
     /// [`RegisterError::Closed`] after [`close`](Self::close).
     pub fn register(&self) -> Result<Producer<T>, RegisterError> {
-        self.shared.register()
+        Shared::register(&self.shared)
     }
 
     /// A clonable, `Send + Sync` handle that registers producers from any
@@ -402,7 +433,9 @@ impl<T> Channel<T> {
         // Acquire: pairs with the Release store of `allocated` (CH-REG-1).
         let allocated = self.shared.allocated.load(Ordering::Acquire);
         while self.rings.len() < allocated {
-            let ring = self.shared.slots[self.rings.len()].ring().expect("CH-REG-1: published before counted");
+            let ring = self.shared.slots[self.rings.len()]
+                .ring()
+                .expect("CH-REG-1: published before counted");
             self.rings.push(ring);
         }
     }
@@ -541,7 +574,10 @@ impl<T> Channel<T> {
     /// Counters summed over every ring (zero with metrics off).
     pub fn metrics(&self) -> MetricsSnapshot {
         // SAFETY: CH-LIFE-1: `self.shared` keeps the rings alive.
-        self.shared.rings().map(|r| unsafe { r.get() }.metrics()).fold(MetricsSnapshot::default(), |a, b| a + b)
+        self.shared
+            .rings()
+            .map(|r| unsafe { r.get() }.metrics())
+            .fold(MetricsSnapshot::default(), |a, b| a + b)
     }
 }
 
@@ -640,7 +676,9 @@ impl<T> Producer<T> {
 
     fn wait_for_room(&self) {
         let ring = self.ring();
-        self.shared.notifier.wait_producer(|| ring.is_closed() || ring.has_room(&self.cursor), None);
+        self.shared
+            .notifier
+            .wait_producer(|| ring.is_closed() || ring.has_room(&self.cursor), None);
     }
 
     /// Reserves up to `n` contiguous slots for zero-copy writes (fewer at
@@ -679,7 +717,7 @@ impl<T> Producer<T> {
     /// # Errors
     /// As [`Channel::register`].
     pub fn try_clone(&self) -> Result<Producer<T>, RegisterError> {
-        self.shared.register()
+        Shared::register(&self.shared)
     }
 
     /// `true` once the channel is closed or its consumer is gone.
@@ -701,7 +739,10 @@ impl<T> Drop for Producer<T> {
 
 impl<T> fmt::Debug for Producer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Producer").field("id", &self.id).field("closed", &self.is_closed()).finish()
+        f.debug_struct("Producer")
+            .field("id", &self.id)
+            .field("closed", &self.is_closed())
+            .finish()
     }
 }
 
@@ -723,7 +764,7 @@ impl<T> Registrar<T> {
     /// # Errors
     /// As [`Channel::register`].
     pub fn register(&self) -> Result<Producer<T>, RegisterError> {
-        self.shared.register()
+        Shared::register(&self.shared)
     }
 }
 
@@ -765,8 +806,14 @@ pub struct StackChannel<T, const N: usize, const P: usize> {
 #[cfg(feature = "stack-ring")]
 impl<T, const N: usize, const P: usize> StackChannel<T, N, P> {
     const VALID: () = {
-        assert!(N.is_power_of_two() && N <= 1 << crate::config::MAX_RING_BITS, "StackChannel N must be a power of two up to 2^20");
-        assert!(P >= 1 && P <= crate::config::MAX_PRODUCERS, "StackChannel P must be in 1..=128");
+        assert!(
+            N.is_power_of_two() && N <= 1 << crate::config::MAX_RING_BITS,
+            "StackChannel N must be a power of two up to 2^20"
+        );
+        assert!(
+            P >= 1 && P <= crate::config::MAX_PRODUCERS,
+            "StackChannel P must be in 1..=128"
+        );
     };
 
     /// A channel with the default wait strategy and metrics off.
@@ -780,7 +827,9 @@ impl<T, const N: usize, const P: usize> StackChannel<T, N, P> {
         let () = Self::VALID;
         let config =
             Config::new(N.trailing_zeros() as u8, P, enable_metrics).with_wait_strategy(wait_strategy);
-        StackChannel { channel: Channel::with_inline_rings::<N, P>(config) }
+        StackChannel {
+            channel: Channel::with_inline_rings::<N, P>(config),
+        }
     }
 
     /// The channel itself, e.g. to move it away from the wrapper.

@@ -42,12 +42,20 @@ pub struct Config {
 impl Config {
     /// A configuration with the default wait strategy ([`WaitStrategy::Park`]).
     pub const fn new(ring_bits: u8, max_producers: usize, enable_metrics: bool) -> Self {
-        Config { ring_bits, max_producers, enable_metrics, wait_strategy: WaitStrategy::Park }
+        Config {
+            ring_bits,
+            max_producers,
+            enable_metrics,
+            wait_strategy: WaitStrategy::Park,
+        }
     }
 
     /// The same configuration with another wait strategy.
     pub const fn with_wait_strategy(self, wait_strategy: WaitStrategy) -> Self {
-        Config { wait_strategy, ..self }
+        Config {
+            wait_strategy,
+            ..self
+        }
     }
 
     /// Slots per ring, `2^ring_bits` (saturating for out-of-range values;

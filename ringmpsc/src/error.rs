@@ -28,7 +28,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} = {} is out of range {}..={}", self.field, self.value, self.min, self.max)
+        write!(
+            f,
+            "{} = {} is out of range {}..={}",
+            self.field, self.value, self.min, self.max
+        )
     }
 }
 
@@ -190,9 +194,7 @@ impl fmt::Display for RecvTimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RecvTimeoutError::Timeout => f.write_str("timed out waiting on an empty channel"),
-            RecvTimeoutError::Disconnected => {
-                f.write_str("receiving on an empty and disconnected channel")
-            }
+            RecvTimeoutError::Disconnected => f.write_str("receiving on an empty and disconnected channel"),
         }
     }
 }

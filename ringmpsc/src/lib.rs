@@ -53,15 +53,25 @@ mod wait;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(feature = "stack-ring")]
 pub use channel::StackChannel;
 pub use channel::{Channel, Producer, Registrar};
-pub use config::{Config, HIGH_THROUGHPUT_CONFIG, LOW_LATENCY_CONFIG, MAX_PRODUCERS, MAX_RING_BITS, MIN_PRODUCERS, MIN_RING_BITS};
-pub use error::{ConfigError, PushError, RecvError, RecvTimeoutError, RegisterError, SendError, TryRecvError};
+pub use config::{
+    Config, HIGH_THROUGHPUT_CONFIG, LOW_LATENCY_CONFIG, MAX_PRODUCERS, MAX_RING_BITS, MIN_PRODUCERS,
+    MIN_RING_BITS,
+};
+pub use error::{
+    ConfigError, PushError, RecvError, RecvTimeoutError, RegisterError, SendError, TryRecvError,
+};
 pub use metrics::MetricsSnapshot;
 pub use reservation::Reservation;
-#[cfg(feature = "stack-ring")]
-pub use ring::StackRing;
 pub use ring::{Ring, RingBuffer, RingConsumer, RingProducer};
+#[cfg(feature = "stack-ring")]
+pub use ring::{StackRing, StaticRing};
 pub use storage::{HeapStorage, InlineStorage, Storage};
 pub use wait::WaitStrategy;

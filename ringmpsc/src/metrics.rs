@@ -75,7 +75,8 @@ impl Counter {
     #[inline]
     pub(crate) fn bump(&self) {
         // Relaxed: a statistic; single writer, so load + store loses nothing.
-        self.0.store(self.0.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+        self.0
+            .store(self.0.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
     }
 
     #[inline]

@@ -56,7 +56,14 @@ impl<'a, T> Reservation<'a, T> {
         len: usize,
         notifier: Option<&'a Notifier>,
     ) -> Self {
-        Reservation { ring, cursor, first, len, notifier, _exclusive: PhantomData }
+        Reservation {
+            ring,
+            cursor,
+            first,
+            len,
+            notifier,
+            _exclusive: PhantomData,
+        }
     }
 
     /// Number of reserved slots (at least 1).
@@ -137,7 +144,10 @@ impl<'a, T> Reservation<'a, T> {
     }
 
     fn fill(mut self, mut next: impl FnMut(usize) -> Option<T>) -> usize {
-        let mut written = Written { slots: self.as_mut_slice(), count: 0 };
+        let mut written = Written {
+            slots: self.as_mut_slice(),
+            count: 0,
+        };
         while written.count < written.slots.len() {
             match next(written.count) {
                 Some(value) => {

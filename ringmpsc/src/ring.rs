@@ -99,7 +99,10 @@ pub(crate) struct ProducerCursor {
 impl ProducerCursor {
     /// A cursor for a fresh ring.
     pub(crate) const fn new() -> Self {
-        ProducerCursor { tail: Cell::new(0), cached_head: Cell::new(0) }
+        ProducerCursor {
+            tail: Cell::new(0),
+            cached_head: Cell::new(0),
+        }
     }
 
     /// A cursor that takes over a ring from a previous producer (CH-REG-2).
@@ -108,7 +111,10 @@ impl ProducerCursor {
         // tail and of the consumer's head, so both start values are current.
         let tail = ring.header.producer.tail.load(Ordering::Acquire);
         let head = ring.header.consumer.head.load(Ordering::Acquire);
-        ProducerCursor { tail: Cell::new(tail), cached_head: Cell::new(head) }
+        ProducerCursor {
+            tail: Cell::new(tail),
+            cached_head: Cell::new(head),
+        }
     }
 }
 
@@ -217,7 +223,11 @@ impl<'a, T> RingRef<'a, T> {
     /// # Safety
     /// RB-UNIQ-1, as for [`push`](Self::push).
     #[inline]
-    pub(crate) unsafe fn reserve(self, cursor: &ProducerCursor, wanted: usize) -> Option<(*mut MaybeUninit<T>, usize)> {
+    pub(crate) unsafe fn reserve(
+        self,
+        cursor: &ProducerCursor,
+        wanted: usize,
+    ) -> Option<(*mut MaybeUninit<T>, usize)> {
         if wanted == 0 || self.header.producer.closed.load(Ordering::Relaxed) {
             return None;
         }
@@ -245,7 +255,10 @@ impl<'a, T> RingRef<'a, T> {
     #[inline]
     pub(crate) unsafe fn publish(self, cursor: &ProducerCursor, count: usize) {
         let tail = cursor.tail.get() + count as u64;
-        debug_assert!(tail - cursor.cached_head.get() <= self.header.capacity, "RB-SEQ-1");
+        debug_assert!(
+            tail - cursor.cached_head.get() <= self.header.capacity,
+            "RB-SEQ-1"
+        );
         // Release: publishes the slot writes; pairs with the Acquire load
         // of `tail` in `consume_up_to` and `len` (RB-ORD-1).
         self.header.producer.tail.store(tail, Ordering::Release);
@@ -277,7 +290,11 @@ impl<'a, T> RingRef<'a, T> {
         if count == 0 {
             return 0;
         }
-        let mut batch = Batch { ring: self, head, taken: 0 };
+        let mut batch = Batch {
+            ring: self,
+            head,
+            taken: 0,
+        };
         while batch.taken < count {
             let (slot, index) = self.slot(head + batch.taken as u64);
             self.header.tracker.write(index);
@@ -356,7 +373,10 @@ impl<T> Drop for Batch<'_, T> {
         // Release: the reads of the consumed slots happen before the
         // producer reuses them; pairs with the Acquire load of `head` in
         // `free_slots` (RB-ORD-2).
-        header.consumer.head.store(self.head + self.taken as u64, Ordering::Release);
+        header
+            .consumer
+            .head
+            .store(self.head + self.taken as u64, Ordering::Release);
         if header.metrics {
             header.consumer.batches.bump();
         }
@@ -372,7 +392,11 @@ pub(crate) struct RingCore<T, S: Storage<T>> {
 
 impl<T> RingCore<T, HeapStorage<T>> {
     pub(crate) fn new_heap(capacity: usize, metrics: bool) -> Self {
-        RingCore { header: RingHeader::new(capacity, metrics), storage: HeapStorage::new(capacity), _owns: PhantomData }
+        RingCore {
+            header: RingHeader::new(capacity, metrics),
+            storage: HeapStorage::new(capacity),
+            _owns: PhantomData,
+        }
     }
 }
 
@@ -638,7 +662,13 @@ impl<T, S: Storage<T>> RingBuffer<T, S> {
     /// ```
     pub fn split(&mut self) -> (RingProducer<'_, T>, RingConsumer<'_, T>) {
         let ring = self.core.ring();
-        (RingProducer { ring, cursor: &mut self.producer }, RingConsumer { ring })
+        (
+            RingProducer {
+                ring,
+                cursor: &mut self.producer,
+            },
+            RingConsumer { ring },
+        )
     }
 }
 
@@ -657,6 +687,92 @@ struct ResetOnDrop<'a>(&'a Cell<bool>);
 impl Drop for ResetOnDrop<'_> {
     fn drop(&mut self) {
         self.0.set(false);
+    }
+}
+
+/// An inline SPSC ring that can live in a `static` (feature `stack-ring`):
+/// `Sync`, const-constructible, and split into its producer and consumer
+/// halves exactly once.
+///
+/// ```
+/// use ringmpsc::StaticRing;
+///
+/// static EVENTS: StaticRing<u32, 64> = StaticRing::new();
+///
+/// let (producer, mut consumer) = EVENTS.split().unwrap();
+/// assert!(EVENTS.split().is_none()); // never a second producer
+/// std::thread::spawn(move || producer.push(42).unwrap()).join().unwrap();
+/// assert_eq!(consumer.pop(), Some(42));
+/// ```
+#[cfg(feature = "stack-ring")]
+pub struct StaticRing<T, const N: usize> {
+    core: RingCore<T, InlineStorage<T, N>>,
+    producer: std::cell::UnsafeCell<ProducerCursor>,
+    split: AtomicBool,
+}
+
+// SAFETY: RB-UNIQ-1: through `&self` the ring only hands out its halves,
+// once (guarded by the atomic `split` flag); the halves carry the ring's
+// single-producer/single-consumer protocol. Values cross threads: `T: Send`.
+#[cfg(feature = "stack-ring")]
+unsafe impl<T: Send, const N: usize> Sync for StaticRing<T, N> {}
+
+#[cfg(feature = "stack-ring")]
+impl<T, const N: usize> StaticRing<T, N> {
+    const_unless_loom! {
+        /// An empty ring of `N` slots (a power of two), metrics off.
+        pub fn new() -> Self {
+            StaticRing {
+                core: RingCore::new_inline(false),
+                producer: std::cell::UnsafeCell::new(ProducerCursor::new()),
+                split: AtomicBool::new(false),
+            }
+        }
+    }
+
+    /// The producer and consumer halves; `None` after the first call.
+    pub fn split(&self) -> Option<(RingProducer<'_, T>, RingConsumer<'_, T>)> {
+        // AcqRel: exactly one caller wins; orders nothing else.
+        if self.split.swap(true, Ordering::AcqRel) {
+            return None;
+        }
+        // SAFETY: RB-UNIQ-1: the `split` flag was false, so this is the one
+        // and only borrow of the producer cursor.
+        let cursor = unsafe { &mut *self.producer.get() };
+        let ring = self.core.ring();
+        Some((RingProducer { ring, cursor }, RingConsumer { ring }))
+    }
+
+    /// Slots in the ring.
+    pub fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Values in the ring.
+    pub fn len(&self) -> usize {
+        self.core.ring().len()
+    }
+
+    /// `true` when the ring holds no value.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(feature = "stack-ring")]
+impl<T, const N: usize> Default for StaticRing<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[cfg(feature = "stack-ring")]
+impl<T, const N: usize> fmt::Debug for StaticRing<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaticRing")
+            .field("capacity", &N)
+            .field("len", &self.len())
+            .finish()
     }
 }
 
@@ -694,7 +810,9 @@ impl<'a, T> RingProducer<'a, T> {
 
 impl<T> fmt::Debug for RingProducer<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RingProducer").field("capacity", &self.ring.capacity()).finish()
+        f.debug_struct("RingProducer")
+            .field("capacity", &self.ring.capacity())
+            .finish()
     }
 }
 

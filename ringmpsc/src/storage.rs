@@ -35,7 +35,11 @@ pub struct HeapStorage<T> {
 impl<T> HeapStorage<T> {
     pub(crate) fn new(capacity: usize) -> Self {
         debug_assert!(capacity.is_power_of_two());
-        HeapStorage { buf: (0..capacity).map(|_| UnsafeCell::new(MaybeUninit::uninit())).collect() }
+        HeapStorage {
+            buf: (0..capacity)
+                .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+                .collect(),
+        }
     }
 }
 
@@ -58,7 +62,9 @@ unsafe impl<T> Storage<T> for HeapStorage<T> {
 
 impl<T> std::fmt::Debug for HeapStorage<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HeapStorage").field("capacity", &self.buf.len()).finish()
+        f.debug_struct("HeapStorage")
+            .field("capacity", &self.buf.len())
+            .finish()
     }
 }
 
@@ -76,7 +82,9 @@ impl<T, const N: usize> InlineStorage<T, N> {
     pub(crate) const fn new() -> Self {
         #[allow(clippy::let_unit_value)]
         let () = Self::VALID;
-        InlineStorage { buf: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N] }
+        InlineStorage {
+            buf: [const { UnsafeCell::new(MaybeUninit::uninit()) }; N],
+        }
     }
 }
 

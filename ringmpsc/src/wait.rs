@@ -18,7 +18,9 @@ use std::time::Instant;
 
 use crossbeam_utils::Backoff;
 
-use crate::sync::{fence, spin_hint, yield_now, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering};
+use crate::sync::{
+    fence, spin_hint, yield_now, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
+};
 
 /// How a blocked consumer (`recv`) or producer (`send`) waits.
 ///
@@ -213,7 +215,10 @@ impl Notifier {
                         if now >= d {
                             true
                         } else {
-                            guard = cv.wait_timeout(guard, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                            guard = cv
+                                .wait_timeout(guard, d - now)
+                                .unwrap_or_else(|e| e.into_inner())
+                                .0;
                             false
                         }
                     }

@@ -84,10 +84,11 @@ fn safe_fill_helpers_publish_only_written_slots() {
     assert_eq!(r.len(), 3);
     let res = r.reserve(2).unwrap();
     assert_eq!(res.copy_from_slice(&[4, 5, 6, 7]), 2);
-    let mut res = r.reserve(3).unwrap();
-    // Uncommitted: publishes nothing.
-    res.as_mut_slice()[0].write(99);
-    drop(res);
+    {
+        // Uncommitted: publishes nothing.
+        let mut res = r.reserve(3).unwrap();
+        res.as_mut_slice()[0].write(99);
+    }
     let mut res = r.reserve(3).unwrap();
     for (i, slot) in res.as_mut_slice().iter_mut().enumerate() {
         slot.write(10 + i as u32);
@@ -111,11 +112,7 @@ fn every_value_is_dropped_exactly_once() {
             r.push(DropCounter::new(i, &d)).unwrap();
         }
         assert_eq!(r.consume_up_to(2, |_| {}), 2);
-        assert_eq!(
-            count(&d),
-            2,
-            "consumed by reference: dropped after the handler"
-        );
+        assert_eq!(count(&d), 2, "consumed by reference: dropped after the handler");
         let mut kept = Vec::new();
         r.consume_up_to_owned(1, |v| kept.push(v));
         assert_eq!(count(&d), 2, "owned values belong to the handler");
@@ -257,10 +254,13 @@ fn split_halves_move_data_across_threads() {
         });
         let mut expected = 0;
         while expected < n {
-            c.consume_batch(|v| {
+            let got = c.consume_batch(|v| {
                 assert_eq!(*v, expected);
                 expected += 1;
             });
+            if got == 0 {
+                std::thread::yield_now();
+            }
         }
     });
 }
@@ -281,10 +281,12 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 }))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     /// RB-SEQ-1, RB-OWN-*, RB-PUB-1: random push/reserve/commit/consume
-    /// sequences behave exactly like a bounded `VecDeque`.
+    /// sequences behave exactly like a bounded `VecDeque`. (Not under miri:
+    /// proptest reads the working directory, which miri isolates.)
+    #[cfg_attr(miri, ignore)]
     #[test]
     fn ring_matches_vecdeque_model(bits in 1u8..=4, ops in prop::collection::vec(op(), 1..200)) {
         let mut r = ring::<u32>(bits);
@@ -307,7 +309,7 @@ proptest! {
                     match r.reserve(n) {
                         None => prop_assert!(n == 0 || free == 0),
                         Some(res) => {
-                            prop_assert!(res.len() >= 1 && res.len() <= n.min(free));
+                            prop_assert!(!res.is_empty() && res.len() <= n.min(free));
                             let k = k.min(res.len());
                             let written = res.write_iter((0..k as u32).map(|i| counter + i));
                             prop_assert_eq!(written, k);

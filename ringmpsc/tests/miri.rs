@@ -1,0 +1,130 @@
+//! The unsafe paths, small enough for miri (`cargo +nightly miri test
+//! --test miri`); they run as ordinary tests too. A producer thread and the
+//! consumer run concurrently through push, reserve/commit, consume by
+//! reference and by value, close, and drop with values left.
+
+mod common;
+
+use std::thread;
+
+use common::{count, drops, DropCounter};
+use ringmpsc::{Channel, Config, PushError, Ring, WaitStrategy};
+
+const N: u64 = if cfg!(miri) { 200 } else { 20_000 };
+
+/// RB-ORD-1, RB-ORD-2, RB-PUB-1, RB-DROP-1 under concurrency: heap-owning
+/// values move through a 4-slot ring by push and by reservation, consumed
+/// alternately by reference and by value.
+#[test]
+fn miri_concurrent_push_reserve_consume() {
+    let d = drops();
+    let mut ch = Channel::new(Config::new(2, 2, false).with_wait_strategy(WaitStrategy::Park)).unwrap();
+    let push = ch.register().unwrap();
+    let mut reserve = ch.register().unwrap();
+    let d1 = d.clone();
+    let d2 = d.clone();
+    let t1 = thread::spawn(move || {
+        for i in 0..N {
+            push.send(DropCounter::new(i, &d1)).unwrap();
+        }
+    });
+    let t2 = thread::spawn(move || {
+        let mut next = 0;
+        while next < N {
+            match reserve.reserve_with_backoff((N - next).min(3) as usize) {
+                Some(r) => next += r.fill_with(|i| DropCounter::new(N + next + i as u64, &d2)) as u64,
+                None => panic!("closed"),
+            }
+        }
+    });
+    let (mut got, mut sum, mut round) = (0u64, 0u64, 0u64);
+    while got < 2 * N {
+        round += 1;
+        let n = if round % 2 == 0 {
+            ch.consume_all(|v| sum += v.value)
+        } else {
+            ch.consume_all_up_to_owned(5, |v| sum += v.value)
+        };
+        if n == 0 {
+            thread::yield_now();
+        }
+        got += n as u64;
+    }
+    t1.join().unwrap();
+    t2.join().unwrap();
+    assert_eq!(sum, (2 * N) * (2 * N - 1) / 2);
+    assert_eq!(count(&d) as u64, 2 * N);
+}
+
+/// RB-CLOSE-1, RB-DROP-1: close while a producer pushes, then drop the
+/// channel with values left: each is dropped exactly once.
+#[test]
+fn miri_close_and_drop_with_values_left() {
+    let d = drops();
+    let ch = Channel::new(Config::new(3, 1, false).with_wait_strategy(WaitStrategy::BusySpin)).unwrap();
+    let p = ch.register().unwrap();
+    let d1 = d.clone();
+    let t = thread::spawn(move || {
+        let mut made = 0;
+        loop {
+            made += 1;
+            match p.push(DropCounter::new(made, &d1)) {
+                Ok(()) => {}
+                // Dropped here, counted as made.
+                Err(PushError::Full(_)) => thread::yield_now(),
+                Err(PushError::Closed(_)) => return made,
+            }
+        }
+    });
+    while ch.len() < 4 {
+        thread::yield_now();
+    }
+    ch.close();
+    let made = t.join().unwrap();
+    drop(ch);
+    assert_eq!(count(&d) as u64, made);
+}
+
+/// The split SPSC ring: a scoped producer and consumer thread.
+#[test]
+fn miri_split_ring() {
+    let d = drops();
+    let mut ring = Ring::new(Config::new(2, 1, false)).unwrap();
+    let (mut p, mut c) = ring.split();
+    thread::scope(|s| {
+        let d1 = &d;
+        s.spawn(move || {
+            let mut i = 0;
+            let mut pending = None;
+            while i < N {
+                // Alternate the two ways in; a value refused by `push` is
+                // kept and retried, never dropped.
+                let value = pending.take().unwrap_or_else(|| DropCounter::new(i, d1));
+                match p.push(value) {
+                    Ok(()) => i += 1,
+                    Err(e) => {
+                        pending = Some(e.into_inner());
+                        thread::yield_now();
+                    }
+                }
+                if pending.is_none() && i < N {
+                    if let Some(r) = p.reserve(2) {
+                        i += r.write_iter((i..N.min(i + 2)).map(|v| DropCounter::new(v, d1))) as u64;
+                    }
+                }
+            }
+        });
+        let mut expected = 0;
+        while expected < N {
+            let n = c.consume_batch(|v| {
+                assert_eq!(v.value, expected);
+                expected += 1;
+            });
+            if n == 0 {
+                thread::yield_now();
+            }
+        }
+    });
+    drop(ring);
+    assert_eq!(count(&d) as u64, N);
+}
