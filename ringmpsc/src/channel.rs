@@ -71,8 +71,8 @@ impl<T> RingSlot<T> {
 }
 
 /// A ring reached through raw pointers; valid while the channel's
-/// `Shared` lives (CH-LIFE-1).
-struct RawRing<T> {
+/// `Shared` (or a fixed channel's ring block) lives (CH-LIFE-1).
+pub(crate) struct RawRing<T> {
     header: NonNull<RingHeader>,
     slots: *mut MaybeUninit<T>,
 }
@@ -85,10 +85,17 @@ impl<T> Clone for RawRing<T> {
 impl<T> Copy for RawRing<T> {}
 
 impl<T> RawRing<T> {
+    pub(crate) fn new(ring: RingRef<'_, T>) -> Self {
+        RawRing {
+            header: NonNull::from(ring.header()),
+            slots: ring.slots(),
+        }
+    }
+
     /// # Safety
     /// CH-LIFE-1: the `Shared` that owns the ring outlives `'a`.
     #[inline]
-    unsafe fn get<'a>(self) -> RingRef<'a, T> {
+    pub(crate) unsafe fn get<'a>(self) -> RingRef<'a, T> {
         // SAFETY: CH-LIFE-1 (caller's duty): the header and slots stay
         // allocated, in place, while `Shared` lives; STORAGE-1 for the count.
         unsafe { RingRef::from_raw(self.header.as_ref(), self.slots) }
@@ -210,9 +217,9 @@ impl<T> Shared<T> {
         Ok(Producer {
             ring,
             cursor,
-            parks: this.notifier.parks(),
+            wakes_consumer: this.notifier.parks(),
             id,
-            shared: Arc::clone(this),
+            owner: Owner::Channel(Arc::clone(this)),
         })
     }
 
@@ -617,21 +624,61 @@ impl Drop for WakeProducersOnDrop<'_> {
 pub struct Producer<T> {
     ring: RawRing<T>,
     cursor: ProducerCursor,
-    parks: bool,
+    /// The consumer may park: wake it after each publish (WAIT-1).
+    wakes_consumer: bool,
     id: usize,
-    shared: Arc<Shared<T>>,
+    owner: Owner<T>,
+}
+
+/// What keeps a producer's ring alive (CH-LIFE-1).
+enum Owner<T> {
+    /// A [`Channel`]'s shared state.
+    Channel(Arc<Shared<T>>),
+    /// The ring block of a `channel!`-generated channel.
+    #[cfg(not(loom))]
+    Fixed(std::sync::Arc<dyn crate::fixed::FixedHost>),
 }
 
 // SAFETY: RB-UNIQ-1: the producer is its ring's only producer and is
 // `!Sync` (its cursor is made of `Cell`s), so moving it moves the role;
-// CH-LIFE-1: it keeps `shared`, and with it the ring, alive.
+// CH-LIFE-1: its owner keeps the ring alive. The fixed host is `Send + Sync`.
 unsafe impl<T: Send> Send for Producer<T> {}
 
 impl<T> Producer<T> {
+    /// A producer of a fixed (`channel!`) channel's ring.
+    ///
+    /// # Safety
+    /// CH-LIFE-1 and RB-UNIQ-1: `ring` lives as long as `host`, and this is
+    /// the only producer ever created for it.
+    #[cfg(not(loom))]
+    pub(crate) unsafe fn fixed(
+        ring: RawRing<T>,
+        id: usize,
+        host: std::sync::Arc<dyn crate::fixed::FixedHost>,
+    ) -> Self {
+        // SAFETY: CH-LIFE-1: `host` keeps the ring alive (caller's duty).
+        let cursor = ProducerCursor::attach(unsafe { ring.get() });
+        Producer {
+            ring,
+            cursor,
+            wakes_consumer: false,
+            id,
+            owner: Owner::Fixed(host),
+        }
+    }
+
     #[inline]
     fn ring(&self) -> RingRef<'_, T> {
-        // SAFETY: CH-LIFE-1: `self.shared` keeps the ring alive for `&self`.
+        // SAFETY: CH-LIFE-1: `self.owner` keeps the ring alive for `&self`.
         unsafe { self.ring.get() }
+    }
+
+    fn notifier(&self) -> &Notifier {
+        match &self.owner {
+            Owner::Channel(shared) => &shared.notifier,
+            #[cfg(not(loom))]
+            Owner::Fixed(host) => host.notifier(),
+        }
     }
 
     /// The producer's slot number, unique among live producers of the
@@ -651,8 +698,8 @@ impl<T> Producer<T> {
         // SAFETY: RB-UNIQ-1: this producer is the ring's only producer and
         // `!Sync`; `reserve` borrows it mutably, so no reservation is open.
         unsafe { self.ring().push(&self.cursor, value) }?;
-        if self.parks {
-            self.shared.notifier.wake_consumer();
+        if self.wakes_consumer {
+            self.notifier().wake_consumer();
         }
         Ok(())
     }
@@ -676,8 +723,7 @@ impl<T> Producer<T> {
 
     fn wait_for_room(&self) {
         let ring = self.ring();
-        self.shared
-            .notifier
+        self.notifier()
             .wait_producer(|| ring.is_closed() || ring.has_room(&self.cursor), None);
     }
 
@@ -687,7 +733,7 @@ impl<T> Producer<T> {
         let ring = self.ring();
         // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only producer.
         let (first, len) = unsafe { ring.reserve(&self.cursor, n) }?;
-        let notifier = self.parks.then_some(&self.shared.notifier);
+        let notifier = self.wakes_consumer.then(|| self.notifier());
         // SAFETY: RESV-1: the slots were just reserved with this cursor.
         Some(unsafe { Reservation::new(ring, &self.cursor, first, len, notifier) })
     }
@@ -715,9 +761,17 @@ impl<T> Producer<T> {
     /// (so no order holds between the two).
     ///
     /// # Errors
-    /// As [`Channel::register`].
+    /// As [`Channel::register`]. A producer of a `channel!`-generated
+    /// channel cannot be cloned: its set of producers is fixed, so this
+    /// returns [`RegisterError::TooManyProducers`].
     pub fn try_clone(&self) -> Result<Producer<T>, RegisterError> {
-        Shared::register(&self.shared)
+        match &self.owner {
+            Owner::Channel(shared) => Shared::register(shared),
+            #[cfg(not(loom))]
+            Owner::Fixed(host) => Err(RegisterError::TooManyProducers {
+                max: host.producers(),
+            }),
+        }
     }
 
     /// `true` once the channel is closed or its consumer is gone.
@@ -733,7 +787,9 @@ impl<T> Producer<T> {
 
 impl<T> Drop for Producer<T> {
     fn drop(&mut self) {
-        self.shared.release(self.id);
+        if let Owner::Channel(shared) = &self.owner {
+            shared.release(self.id);
+        }
     }
 }
 

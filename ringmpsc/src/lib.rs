@@ -43,6 +43,9 @@
 mod channel;
 mod config;
 mod error;
+#[cfg(not(loom))]
+mod fixed;
+mod message;
 mod metrics;
 mod reservation;
 mod ring;
@@ -68,6 +71,7 @@ pub use config::{
 pub use error::{
     ConfigError, PushError, RecvError, RecvTimeoutError, RegisterError, SendError, TryRecvError,
 };
+pub use message::RingMessage;
 pub use metrics::MetricsSnapshot;
 pub use reservation::Reservation;
 pub use ring::{Ring, RingBuffer, RingConsumer, RingProducer};
@@ -75,3 +79,137 @@ pub use ring::{Ring, RingBuffer, RingConsumer, RingProducer};
 pub use ring::{StackRing, StaticRing};
 pub use storage::{HeapStorage, InlineStorage, Storage};
 pub use wait::WaitStrategy;
+
+/// Checks a message type for a ring slot and auto-boxes its variable-size
+/// fields (feature `macros`).
+///
+/// On a struct (named or tuple fields) or an enum, it implements
+/// [`RingMessage`] and checks at compile time that the type's size and
+/// alignment fit the limits: `#[ring_message(max_size = 128, max_align =
+/// 128)]` (the defaults). Fields of type `HashMap`, `BTreeMap`, `HashSet`,
+/// `BTreeSet`, `VecDeque` or `LinkedList` (any path form) are rewritten to
+/// `Box<..>` so the slot stays small; `#[ring(boxed)]` boxes any field,
+/// `#[ring(inline)]` keeps one inline. Build a boxed field with
+/// `value.into()`; read it through deref. Other attributes and derives keep
+/// working on the rewritten type. The type must be `Send + 'static`, and
+/// not generic.
+///
+/// ```
+/// use std::collections::HashMap;
+///
+/// #[ringmpsc::ring_message]
+/// #[derive(Debug, Clone, Default)]
+/// pub struct Span {
+///     pub trace_id: u128,
+///     pub span_id: u64,
+///     pub name: String,
+///     pub attributes: HashMap<String, String>, // stored as Box<HashMap<..>>
+///     #[ring(inline)]
+///     pub tags: std::collections::BTreeSet<u8>, // kept inline on purpose
+/// }
+///
+/// let mut attributes = HashMap::new();
+/// attributes.insert("http.method".to_owned(), "GET".to_owned());
+/// let span = Span { attributes: attributes.into(), ..Default::default() };
+/// assert_eq!(span.attributes["http.method"], "GET");
+/// assert_eq!(<Span as ringmpsc::RingMessage>::BOXED_FIELDS, ["attributes"]);
+/// ```
+///
+/// A type over the limit does not compile; the error names the type, its
+/// size and the limit:
+///
+/// ```compile_fail
+/// #[ringmpsc::ring_message(max_size = 16)]
+/// struct Quote { bid: u64, ask: u64, size: u64 } // 24 bytes
+/// ```
+#[cfg(feature = "macros")]
+pub use ringmpsc_macros::ring_message;
+
+/// Implements [`RingMessage`] with the same compile-time checks as
+/// [`ring_message`], without rewriting fields (feature `macros`). Limits go
+/// in a helper attribute: `#[ring_message(max_size = 64)]`.
+///
+/// ```
+/// #[derive(ringmpsc::RingMessage)]
+/// #[ring_message(max_size = 32)]
+/// enum Order {
+///     New { id: u64, price: u64, qty: u32 },
+///     Cancel(u64),
+/// }
+///
+/// assert!(<Order as ringmpsc::RingMessage>::SIZE <= 32);
+/// ```
+#[cfg(feature = "macros")]
+pub use ringmpsc_macros::RingMessage;
+
+/// Declares a statically sized channel with named, typed producers
+/// (feature `macros`).
+///
+/// ```
+/// #[ringmpsc::ring_message]
+/// #[derive(Debug)]
+/// pub struct Span { pub trace_id: u128, pub duration_ns: u64 }
+///
+/// #[ringmpsc::ring_message]
+/// #[derive(Debug)]
+/// pub enum Event { Started, Stopped { code: i32 } }
+///
+/// ringmpsc::channel! {
+///     /// Spans from two ingest paths and four workers, plus internal events.
+///     pub SpanPipeline(capacity = 1024) {
+///         /// Spans received over HTTP.
+///         http: Span,
+///         grpc: Span,
+///         workers: [Span; 4],
+///         internal: Event,
+///     }
+/// }
+///
+/// #[derive(Default)]
+/// struct Collect { spans: u64, worker_spans: [u64; 4], events: u64 }
+///
+/// impl SpanPipelineHandler for Collect {
+///     fn http(&mut self, _msg: Span) { self.spans += 1; }
+///     fn grpc(&mut self, _msg: Span) { self.spans += 1; }
+///     fn workers(&mut self, index: usize, _msg: Span) { self.worker_spans[index] += 1; }
+///     fn internal(&mut self, _msg: Event) { self.events += 1; }
+/// }
+///
+/// let (producers, mut consumer) = SpanPipeline::channel();
+/// producers.http.push(Span { trace_id: 1, duration_ns: 10 }).unwrap();
+/// producers.workers[2].push(Span { trace_id: 2, duration_ns: 20 }).unwrap();
+/// let internal = producers.internal;
+/// std::thread::spawn(move || internal.send(Event::Stopped { code: 0 }).unwrap())
+///     .join()
+///     .unwrap();
+///
+/// let mut handler = Collect::default();
+/// assert_eq!(consumer.consume_all(&mut handler), 3);
+/// assert_eq!((handler.spans, handler.worker_spans[2], handler.events), (1, 1, 1));
+/// ```
+///
+/// It generates, for `Name`: the type `Name` with `Name::channel() ->
+/// (NameProducers, NameConsumer)` (one allocation for every ring, `'static`
+/// handles) and the constants `CAPACITY` and `PRODUCERS`;
+/// `NameProducers`, with one public [`Producer`] field per producer (an
+/// array for a group); the trait `NameHandler`, with one method per
+/// producer taking the message by value (`index` first for a group); and
+/// `NameConsumer` with `consume_all(&mut handler)`,
+/// `consume_all_up_to(limit, &mut handler)` (fair across producers),
+/// `len`, `is_empty`, `close` and `is_closed`. Options: `capacity = N`
+/// (required, a power of two in `2..=1048576`) and `metrics = bool`.
+///
+/// Errors at compile time, each pointing at the offending token: a capacity
+/// that is not a power of two or out of range, no or duplicate producer
+/// names, a group of size 0, a message type that is not a [`RingMessage`].
+#[cfg(feature = "macros")]
+pub use ringmpsc_macros::channel;
+
+/// Support for the code that the macros generate. Not a public API: it
+/// may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(not(loom))]
+    pub use crate::fixed::{fixed_channel, FixedConsumer, FixedControl, FixedRing, RingSet};
+    pub use crate::message::check_layout;
+}

@@ -424,6 +424,19 @@ impl<T, const N: usize> RingCore<T, InlineStorage<T, N>> {
     }
 }
 
+impl<T, const N: usize> RingCore<T, InlineStorage<T, N>> {
+    /// Completes a ring whose bytes were all zeroed (FIX-1): zero is an
+    /// empty, open ring except for the capacity, mask and metrics switch.
+    #[cfg(not(loom))]
+    pub(crate) fn finish_zeroed_init(&mut self, metrics: bool) {
+        #[allow(clippy::let_unit_value)]
+        let () = InlineStorage::<T, N>::VALID;
+        self.header.capacity = N as u64;
+        self.header.mask = N as u64 - 1;
+        self.header.metrics = metrics;
+    }
+}
+
 impl<T, S: Storage<T>> RingCore<T, S> {
     #[inline]
     pub(crate) fn ring(&self) -> RingRef<'_, T> {

@@ -1,0 +1,311 @@
+//! Expand a validated `channel!` into its types. Produces tokens only.
+//!
+//! The rings form one `RingSet` type: a tuple with one element per entry
+//! (a `FixedRing` or an array of them), nested in tuples of at most 12 when
+//! there are more entries. The runtime returns producers and consumers in
+//! that same shape, which the generated code takes apart by index; it holds
+//! no `unsafe`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, Index};
+
+use super::parse::ChannelDecl;
+use super::validate::{Producer, ValidChannel};
+
+/// Largest tuple the runtime implements `RingSet` for.
+const TUPLE_MAX: usize = 12;
+
+struct Names {
+    channel: Ident,
+    producers: Ident,
+    consumer: Ident,
+    handler: Ident,
+    rings: Ident,
+}
+
+fn names(decl: &ChannelDecl) -> Names {
+    let channel = decl.name.clone();
+    Names {
+        producers: format_ident!("{}Producers", channel),
+        consumer: format_ident!("{}Consumer", channel),
+        handler: format_ident!("{}Handler", channel),
+        rings: format_ident!("__{}Rings", channel),
+        channel,
+    }
+}
+
+/// The index path of entry `i` among `n` entries, e.g. `.1 .3`.
+fn path(i: usize, n: usize) -> TokenStream {
+    if n <= TUPLE_MAX {
+        let i = Index::from(i);
+        quote!(.#i)
+    } else {
+        let (outer, inner) = (Index::from(i / TUPLE_MAX), Index::from(i % TUPLE_MAX));
+        quote!(.#outer.#inner)
+    }
+}
+
+/// A tuple type of `items`, nested by chunks of 12 when needed.
+fn tuple(items: Vec<TokenStream>) -> TokenStream {
+    if items.len() <= TUPLE_MAX {
+        quote!((#(#items,)*))
+    } else {
+        let chunks = items.chunks(TUPLE_MAX).map(|c| quote!((#(#c,)*)));
+        quote!((#(#chunks,)*))
+    }
+}
+
+fn docs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("doc"))
+}
+
+pub(crate) fn channel(decl: &ChannelDecl, valid: &ValidChannel<'_>) -> TokenStream {
+    let Names {
+        channel,
+        producers,
+        consumer,
+        handler,
+        rings,
+    } = names(decl);
+    let vis = &decl.vis;
+    let attrs = &decl.attrs;
+    let capacity = valid.capacity;
+    let metrics = valid.metrics;
+    let n = valid.producers.len();
+    let total: usize = valid.producers.iter().map(|p| p.group.unwrap_or(1)).sum();
+
+    let ring_types = valid.producers.iter().map(|p| {
+        let message = p.message;
+        match p.group {
+            None => quote!(::ringmpsc::__private::FixedRing<#message, #capacity>),
+            Some(k) => quote!([::ringmpsc::__private::FixedRing<#message, #capacity>; #k]),
+        }
+    });
+    let ring_set = tuple(ring_types.collect());
+
+    let message_checks = valid.producers.iter().map(|p| {
+        let message = p.message;
+        quote_spanned! {message.span()=>
+            const _: () = {
+                fn assert_ring_message<M: ::ringmpsc::RingMessage>() {}
+                let _ = assert_ring_message::<#message>;
+            };
+        }
+    });
+
+    let producer_fields = valid.producers.iter().map(producer_field);
+    let producer_inits = valid.producers.iter().enumerate().map(|(i, p)| {
+        let name = &p.entry.name;
+        let path = path(i, n);
+        quote!(#name: producers #path)
+    });
+    let handler_methods = valid.producers.iter().map(handler_method);
+    let poll_arms = poll_arms(valid);
+    let len_terms = valid.producers.iter().enumerate().map(|(i, p)| {
+        let path = path(i, n);
+        match p.group {
+            None => quote!(len += self.rings #path.len();),
+            Some(_) => quote!(len += self.rings #path.iter().map(|r| r.len()).sum::<usize>();),
+        }
+    });
+
+    let channel_doc = format!(
+        "Creates the channel: one allocation holding all {total} rings of {capacity} slots, the producers (one field each) and the consumer."
+    );
+    let producers_doc = format!("The producers of [`{channel}`], one public field per declared producer.");
+    let consumer_doc = format!(
+        "The consumer of [`{channel}`]: drains every ring into a [`{handler}`]. Dropping it closes the channel."
+    );
+    let handler_doc = format!("Receives the messages of [`{channel}`], one method per declared producer.");
+
+    quote! {
+        #(#attrs)*
+        #[derive(Debug, Clone, Copy)]
+        #vis struct #channel {
+            _private: (),
+        }
+
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        type #rings = #ring_set;
+
+        #(#message_checks)*
+
+        impl #channel {
+            /// Slots in each producer's ring.
+            pub const CAPACITY: usize = #capacity;
+            /// Producers (rings) in the channel.
+            pub const PRODUCERS: usize = #total;
+
+            #[doc = #channel_doc]
+            #[must_use]
+            pub fn channel() -> (#producers, #consumer) {
+                let (producers, rings, control) =
+                    ::ringmpsc::__private::fixed_channel::<#rings>(#metrics);
+                (
+                    #producers { #(#producer_inits,)* },
+                    #consumer { rings, control, next: 0 },
+                )
+            }
+        }
+
+        #[doc = #producers_doc]
+        #[derive(Debug)]
+        #vis struct #producers {
+            #(#producer_fields)*
+        }
+
+        #[doc = #handler_doc]
+        #vis trait #handler {
+            #(#handler_methods)*
+        }
+
+        #[doc = #consumer_doc]
+        #vis struct #consumer {
+            rings: <#rings as ::ringmpsc::__private::RingSet>::Consumers,
+            control: ::ringmpsc::__private::FixedControl,
+            next: usize,
+        }
+
+        impl #consumer {
+            /// Consumes every message present in every ring, handing each to
+            /// `handler` by value; returns the count.
+            pub fn consume_all<H: #handler + ?Sized>(&mut self, handler: &mut H) -> usize {
+                self.consume_all_up_to(usize::MAX, handler)
+            }
+
+            /// Consumes at most `limit` messages. The ring polled first
+            /// rotates from call to call, so no producer starves.
+            pub fn consume_all_up_to<H: #handler + ?Sized>(&mut self, limit: usize, handler: &mut H) -> usize {
+                let start = self.next % #total;
+                self.next = start + 1;
+                let mut total = 0;
+                for k in 0..#total {
+                    if total >= limit {
+                        break;
+                    }
+                    total += self.poll((start + k) % #total, limit - total, handler);
+                }
+                total
+            }
+
+            fn poll<H: #handler + ?Sized>(&mut self, ring: usize, limit: usize, handler: &mut H) -> usize {
+                match ring {
+                    #(#poll_arms)*
+                    _ => 0,
+                }
+            }
+
+            /// Messages queued across all rings (a snapshot).
+            pub fn len(&self) -> usize {
+                let mut len = 0;
+                #(#len_terms)*
+                len
+            }
+
+            /// `true` when no message is queued.
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+
+            /// Closes the channel: pushes fail from now on (values come
+            /// back); queued messages can still be consumed.
+            pub fn close(&self) {
+                self.control.close();
+            }
+
+            /// `true` once the channel is closed.
+            pub fn is_closed(&self) -> bool {
+                self.control.is_closed()
+            }
+        }
+
+        impl ::core::fmt::Debug for #consumer {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(::core::stringify!(#consumer))
+                    .field("len", &self.len())
+                    .field("closed", &self.is_closed())
+                    .finish()
+            }
+        }
+    }
+}
+
+fn producer_field(p: &Producer<'_>) -> TokenStream {
+    let name = &p.entry.name;
+    let message = p.message;
+    let docs = docs(&p.entry.attrs);
+    let ty = match p.group {
+        None => quote!(::ringmpsc::Producer<#message>),
+        Some(k) => quote!([::ringmpsc::Producer<#message>; #k]),
+    };
+    quote! {
+        #(#docs)*
+        pub #name: #ty,
+    }
+}
+
+fn handler_method(p: &Producer<'_>) -> TokenStream {
+    let name = &p.entry.name;
+    let message = p.message;
+    let mut docs: Vec<TokenStream> = docs(&p.entry.attrs).map(|a| quote!(#a)).collect();
+    if docs.is_empty() {
+        let doc = match p.group {
+            None => format!("A message from producer `{name}`."),
+            Some(_) => format!("A message from producer `{name}[index]`."),
+        };
+        docs.push(quote!(#[doc = #doc]));
+    }
+    match p.group {
+        None => quote! { #(#docs)* fn #name(&mut self, msg: #message); },
+        Some(_) => quote! { #(#docs)* fn #name(&mut self, index: usize, msg: #message); },
+    }
+}
+
+fn poll_arms(valid: &ValidChannel<'_>) -> Vec<TokenStream> {
+    let n = valid.producers.len();
+    let mut base = 0usize;
+    let mut arms = Vec::new();
+    for (i, p) in valid.producers.iter().enumerate() {
+        let name = &p.entry.name;
+        let path = path(i, n);
+        match p.group {
+            None => arms.push(quote! {
+                #base => self.rings #path.consume_up_to_owned(limit, |msg| handler.#name(msg)),
+            }),
+            Some(k) => {
+                let end = base + k;
+                arms.push(quote! {
+                    r if (#base..#end).contains(&r) => {
+                        let index = r - #base;
+                        self.rings #path[index].consume_up_to_owned(limit, |msg| handler.#name(index, msg))
+                    }
+                });
+            }
+        }
+        base += p.group.unwrap_or(1);
+    }
+    arms
+}
+
+/// On an invalid declaration: the types, empty, so that uses of them do not
+/// bury the real error under "cannot find type".
+pub(crate) fn stubs(decl: &ChannelDecl) -> TokenStream {
+    let Names {
+        channel,
+        producers,
+        consumer,
+        handler,
+        ..
+    } = names(decl);
+    let vis = &decl.vis;
+    let span = Span::call_site();
+    quote_spanned! {span=>
+        #vis struct #channel;
+        #vis struct #producers;
+        #vis struct #consumer;
+        #vis trait #handler {}
+    }
+}
