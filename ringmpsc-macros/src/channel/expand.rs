@@ -236,7 +236,14 @@ pub(crate) fn channel(decl: &ChannelDecl, valid: &ValidChannel<'_>) -> TokenStre
 fn producer_field(p: &Producer<'_>) -> TokenStream {
     let name = &p.entry.name;
     let message = p.message;
-    let docs = docs(&p.entry.attrs);
+    let mut docs: Vec<TokenStream> = docs(&p.entry.attrs).map(|a| quote!(#a)).collect();
+    if docs.is_empty() {
+        let doc = match p.group {
+            None => format!("Producer `{name}`."),
+            Some(k) => format!("The {k} producers of group `{name}`."),
+        };
+        docs.push(quote!(#[doc = #doc]));
+    }
     let ty = match p.group {
         None => quote!(::ringmpsc::Producer<#message>),
         Some(k) => quote!([::ringmpsc::Producer<#message>; #k]),

@@ -1,0 +1,5 @@
+ringmpsc::channel! {
+    Feed(capacity = 64) {}
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+struct Plain(u64);
+
+ringmpsc::channel! {
+    Feed(capacity = 64) {
+        plain: Plain,
+    }
+}
+
+fn main() {}

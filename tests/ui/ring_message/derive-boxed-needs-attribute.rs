@@ -1,0 +1,7 @@
+#[derive(ringmpsc::RingMessage)]
+struct Span {
+    #[ring(boxed)]
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[ringmpsc::ring_message]
+struct Wrapper<T> {
+    value: T,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[ringmpsc::ring_message]
+union Bits {
+    int: u64,
+    float: f64,
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[ringmpsc::ring_message]
+struct Span {
+    #[ring(heap)]
+    name: String,
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[ringmpsc::ring_message]
+fn handler() {}
+
+fn main() {}
