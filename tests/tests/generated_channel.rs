@@ -11,9 +11,9 @@ use ringmpsc::{PushError, RegisterError};
 /// A trade; `drops` counts how many were dropped, anywhere.
 #[ringmpsc::ring_message]
 #[derive(Debug)]
-pub struct Trade {
-    pub producer: u32,
-    pub seq: u64,
+struct Trade {
+    producer: u32,
+    seq: u64,
     drops: Arc<AtomicUsize>,
 }
 
@@ -26,14 +26,14 @@ impl Drop for Trade {
 /// A quote; deliberately not `Clone`, so delivery must move it.
 #[ringmpsc::ring_message]
 #[derive(Debug)]
-pub enum Quote {
+enum Quote {
     Bid { producer: u32, seq: u64 },
     Ask { producer: u32, seq: u64 },
 }
 
 ringmpsc::channel! {
     /// Market data: two trade feeds, two quote feeds, and a group of trade workers.
-    pub Market(capacity = 64) {
+    Market(capacity = 64) {
         nyse: Trade,
         nasdaq: Trade,
         bids: Quote,
