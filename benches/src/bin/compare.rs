@@ -1,0 +1,363 @@
+//! Runs every workload against ringmpsc and its peers, in one process, and
+//! prints a markdown table (DESIGN.md §6).
+//!
+//! ```text
+//! cargo run --release -p ringmpsc-benches --bin compare -- [--quick] [--runs N]
+//!     [--only WORKLOAD[,WORKLOAD..]] [--json PATH] [--write PATH]
+//! ```
+//!
+//! `--write BENCHMARKS.md` writes the report to a file, `--json PATH` the
+//! same figures machine-readable. Progress goes to stderr. A run whose
+//! count or checksum is off fails the command.
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::Instant;
+
+use ringmpsc_benches::suite::{cases, is_ours, limit_for, Case, Params, WORKLOADS};
+use serde::Serialize;
+
+struct Options {
+    quick: bool,
+    runs: usize,
+    only: Option<Vec<String>>,
+    json: Option<String>,
+    write: Option<String>,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut o = Options {
+        quick: false,
+        runs: 5,
+        only: None,
+        json: None,
+        write: None,
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--quick" => o.quick = true,
+            "--runs" => {
+                o.runs = value("--runs")?.parse().map_err(|e| format!("--runs: {e}"))?;
+                if o.runs == 0 {
+                    return Err("--runs must be at least 1".into());
+                }
+            }
+            "--only" => o.only = Some(value("--only")?.split(',').map(str::to_owned).collect()),
+            "--json" => o.json = Some(value("--json")?),
+            "--write" => o.write = Some(value("--write")?),
+            "-h" | "--help" => {
+                println!(
+                    "compare [--quick] [--runs N] [--only WORKLOAD,..] [--json PATH] [--write PATH]\n\
+                     workloads: {}",
+                    WORKLOADS.join(", ")
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument `{other}` (try --help)")),
+        }
+    }
+    if let Some(only) = &o.only {
+        if let Some(bad) = only.iter().find(|w| !WORKLOADS.contains(&w.as_str())) {
+            return Err(format!(
+                "unknown workload `{bad}`; known: {}",
+                WORKLOADS.join(", ")
+            ));
+        }
+    }
+    Ok(o)
+}
+
+/// One JSON record: a workload run by a library.
+#[derive(Serialize, Clone)]
+struct Record {
+    workload: &'static str,
+    library: &'static str,
+    unit: &'static str,
+    median: f64,
+    min: f64,
+    max: f64,
+    runs: usize,
+    /// p99 (ns) for `pingpong`, idle CPU share for `idle_wake`, CPU seconds
+    /// for `backpressure`: the median over runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secondary: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secondary_unit: Option<&'static str>,
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn measure(case: &Case, params: &Params, runs: usize, label: &str) -> Result<Option<Record>, String> {
+    let (mut values, mut secondary, mut unit) = (Vec::new(), Vec::new(), "msg/s");
+    for run in 0..runs {
+        eprint!("\r{label} run {}/{runs}   ", run + 1);
+        let _ = std::io::stderr().flush();
+        let Some(outcome) = (case.run)(params) else {
+            return Ok(None);
+        };
+        if !outcome.exact() {
+            return Err(format!("{case:?}: count or checksum is off"));
+        }
+        unit = outcome.unit();
+        values.push(outcome.value());
+        secondary.extend(outcome.secondary());
+    }
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let secondary_unit = match case.workload {
+        "pingpong" => Some("ns p99"),
+        "idle_wake" => Some("idle CPU share"),
+        "backpressure" => Some("CPU s"),
+        _ => None,
+    };
+    Ok(Some(Record {
+        workload: case.workload,
+        library: case.library,
+        unit,
+        median: median(&mut values),
+        min,
+        max,
+        runs,
+        secondary: (!secondary.is_empty()).then(|| median(&mut secondary)),
+        secondary_unit: secondary_unit.filter(|_| !secondary.is_empty()),
+    }))
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned())
+}
+
+fn fmt_rate(v: f64) -> String {
+    format!("{:.1}", v / 1e6)
+}
+
+fn fmt_ns(v: f64) -> String {
+    if v >= 1e6 {
+        format!("{:.2} ms", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1} µs", v / 1e3)
+    } else {
+        format!("{v:.0} ns")
+    }
+}
+
+fn cell(r: &Record) -> String {
+    if r.unit == "ns" {
+        format!("{} ({}–{})", fmt_ns(r.median), fmt_ns(r.min), fmt_ns(r.max))
+    } else {
+        format!("{} ({}–{})", fmt_rate(r.median), fmt_rate(r.min), fmt_rate(r.max))
+    }
+}
+
+fn report(records: &[Record], params: &Params, runs: usize, quick: bool, seconds: f64) -> String {
+    let by: BTreeMap<(&str, &str), &Record> = records.iter().map(|r| ((r.workload, r.library), r)).collect();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut out = String::new();
+    let _ = writeln!(out, "# ringmpsc benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Produced by `cargo run --release -p ringmpsc-benches --bin compare{}` in {seconds:.0} s.\n",
+        if quick { " -- --quick" } else { "" }
+    );
+    let _ = writeln!(out, "- Machine: {}, {cores} logical cores.", cpu_model());
+    let _ = writeln!(
+        out,
+        "- Every cell: median of {runs} runs, (min–max). Every consumer folds every message into a checksum that is checked; producers write distinct values."
+    );
+    let _ = writeln!(
+        out,
+        "- Messages are `u64` unless stated; every channel holds {} slots in total (split across rings where a library has one ring per producer). Throughput runs move {} messages.",
+        ringmpsc_benches::suite::CAPACITY,
+        params.messages
+    );
+    if cores <= 2 {
+        let _ = writeln!(
+            out,
+            "- With {cores} cores, every row with N > 1 producers **oversubscribes** the machine (N producer threads + 1 consumer), as does N-pairs (8 threads)."
+        );
+    }
+    let libraries: Vec<&str> = {
+        let mut seen = Vec::new();
+        for r in records {
+            if r.workload != "limit" && !seen.contains(&r.library) {
+                seen.push(r.library);
+            }
+        }
+        seen
+    };
+
+    let throughput = [
+        "spsc_single",
+        "spsc_batch64",
+        "spsc_batch4096",
+        "mpsc_2p",
+        "mpsc_4p",
+        "mpsc_8p",
+        "mpsc_4p_96b",
+    ];
+    let _ = writeln!(out, "\n## Throughput, M msg/s\n");
+    let _ = write!(out, "| workload |");
+    for l in &libraries {
+        let _ = write!(out, " {l} |");
+    }
+    let _ = writeln!(out, " ringmpsc ÷ best peer | ringmpsc ÷ limit (b) |");
+    let _ = writeln!(out, "|---|{}---|---|", "---|".repeat(libraries.len()));
+    for w in throughput {
+        if !records.iter().any(|r| r.workload == w) {
+            continue;
+        }
+        let _ = write!(out, "| `{w}` |");
+        for l in &libraries {
+            let _ = write!(out, " {} |", by.get(&(w, *l)).map_or("—".to_owned(), |r| cell(r)));
+        }
+        let ours = by.get(&(w, "ringmpsc")).map(|r| r.median);
+        let best_peer = records
+            .iter()
+            .filter(|r| r.workload == w && !is_ours(r.library))
+            .max_by(|a, b| a.median.total_cmp(&b.median));
+        let vs_peer = match (ours, best_peer) {
+            (Some(o), Some(p)) => format!("{:.2}× ({})", o / p.median, p.library),
+            _ => "—".into(),
+        };
+        let vs_limit = match (ours, limit_for(w).and_then(|l| by.get(&("limit", l)))) {
+            (Some(o), Some(l)) => format!("{:.2} ({})", o / l.median, l.library),
+            _ => "—".into(),
+        };
+        let _ = writeln!(out, " {vs_peer} | {vs_limit} |");
+    }
+
+    let per_library = |out: &mut String, w: &str, title: &str, value: &str, second: Option<&str>| {
+        if !records.iter().any(|r| r.workload == w) {
+            return;
+        }
+        let _ = writeln!(out, "\n## {title}\n");
+        match second {
+            Some(s) => {
+                let _ = writeln!(out, "| library | {value} | {s} |\n|---|---|---|");
+            }
+            None => {
+                let _ = writeln!(out, "| library | {value} |\n|---|---|");
+            }
+        }
+        for r in records.iter().filter(|r| r.workload == w) {
+            let second = match (second, r.secondary) {
+                (None, _) => String::new(),
+                (Some(_), Some(v)) => match w {
+                    "pingpong" => format!(" {} |", fmt_ns(v)),
+                    "idle_wake" => format!(" {:.1} % |", v * 100.0),
+                    _ => format!(" {v:.2} |"),
+                },
+                (Some(_), None) => " — |".into(),
+            };
+            let _ = writeln!(out, "| {} | {} |{second}", r.library, cell(r));
+        }
+    };
+    per_library(
+        &mut out,
+        "pingpong",
+        "Latency: ping-pong round trip (both sides poll)",
+        "p50 round trip",
+        Some("p99 (median of runs)"),
+    );
+    per_library(
+        &mut out,
+        "idle_wake",
+        "Idle wake-up: one message after 10 ms idle (parking where the library parks)",
+        "send → receive",
+        Some("consumer CPU while idle"),
+    );
+    per_library(
+        &mut out,
+        "backpressure",
+        "Back-pressure: 4 producers, 64 slots, a slow consumer; M msg/s and total process CPU seconds",
+        "M msg/s",
+        Some("CPU s (median)"),
+    );
+    per_library(
+        &mut out,
+        "npairs_4",
+        "N-pairs aggregate (4 producers and 4 consumers, 4 independent channels, batch 32768): M msg/s summed — not an MPSC figure",
+        "M msg/s",
+        None,
+    );
+    per_library(
+        &mut out,
+        "limit",
+        "Limits, M msg/s: (a) no synchronisation, (b) an ideal cross-core SPSC ring",
+        "M msg/s",
+        None,
+    );
+    out
+}
+
+fn main() -> Result<(), Box<dyn Error>> {
+    let options = parse_args()?;
+    let params = if options.quick {
+        Params::QUICK
+    } else {
+        Params::FULL
+    };
+    let selected: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| {
+            options
+                .only
+                .as_ref()
+                .is_none_or(|o| o.iter().any(|w| w == c.workload))
+        })
+        .collect();
+    let started = Instant::now();
+    let mut records = Vec::new();
+    for (i, case) in selected.iter().enumerate() {
+        let label = format!(
+            "[{}/{}] {} / {}",
+            i + 1,
+            selected.len(),
+            case.workload,
+            case.library
+        );
+        match measure(case, &params, options.runs, &label)? {
+            Some(r) => {
+                let shown = if r.unit == "ns" {
+                    fmt_ns(r.median)
+                } else {
+                    format!("{} M msg/s", fmt_rate(r.median))
+                };
+                eprintln!("\r{label}: {shown}                ");
+                records.push(r);
+            }
+            None => eprintln!("\r{label}: not supported"),
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let table = report(&records, &params, options.runs, options.quick, seconds);
+    println!("{table}");
+    if let Some(path) = &options.write {
+        std::fs::write(path, &table)?;
+        eprintln!("wrote {path}");
+    }
+    if let Some(path) = &options.json {
+        std::fs::write(path, serde_json::to_string_pretty(&records)?)?;
+        eprintln!("wrote {path}");
+    }
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! Every workload's count and checksum come out exact for every library
+//! (DESIGN.md §6 rule 1), at test size. Nothing here is timed.
+
+use ringmpsc_benches::suite::{cases, Params, WORKLOADS};
+
+#[test]
+fn every_case_is_exact() {
+    let params = Params::TEST;
+    let all = cases();
+    for workload in WORKLOADS {
+        assert!(
+            all.iter().any(|c| c.workload == workload),
+            "workload {workload} has no case"
+        );
+    }
+    let mut failures = Vec::new();
+    for case in &all {
+        let outcome = (case.run)(&params).unwrap_or_else(|| panic!("{case:?} is listed but unsupported"));
+        if !outcome.exact() {
+            failures.push(format!("{case:?}"));
+        }
+        println!("{case:?}: exact");
+    }
+    assert!(failures.is_empty(), "inexact count or checksum: {failures:?}");
+}
+
+#[test]
+fn unsupported_shapes_are_refused_not_faked() {
+    use ringmpsc_benches::msg::Small;
+    use ringmpsc_benches::queues::{GenSpsc, Queue, Rtrb, Waiting};
+    assert!(<Rtrb as Queue<Small>>::channel(1024, 2, Waiting::Throughput).is_none());
+    assert!(<GenSpsc as Queue<Small>>::channel(1024, 1, Waiting::Throughput).is_none());
+    assert!(<GenSpsc as Queue<Small>>::channel(16384, 1, Waiting::Throughput).is_some());
+}
