@@ -153,6 +153,50 @@ impl<M: Msg> Queue<M> for RingMpsc {
     }
 }
 
+/// `ringmpsc::StackChannel<M, N, P>`: the runtime channel with its `P`
+/// rings of `N` slots allocated up front.
+pub struct RingMpscStack<const N: usize, const P: usize>;
+
+impl<M: Msg, const N: usize, const P: usize> Queue<M> for RingMpscStack<N, P> {
+    const NAME: &'static str = "ringmpsc-StackChannel";
+    const PARKS: bool = true;
+    type Tx = ringmpsc::Producer<M>;
+    type Rx = Channel<M>;
+
+    fn channel(capacity: usize, producers: usize, waiting: Waiting) -> Option<(Vec<Self::Tx>, Self::Rx)> {
+        if producers != P || capacity / producers != N {
+            return None;
+        }
+        let strategy = match waiting {
+            Waiting::Throughput => WaitStrategy::BusySpin,
+            Waiting::Idle => WaitStrategy::Park,
+        };
+        let channel = ringmpsc::StackChannel::<M, N, P>::with_wait_strategy(strategy, false).into_inner();
+        let txs = (0..producers)
+            .map(|_| channel.register().ok())
+            .collect::<Option<Vec<_>>>()?;
+        Some((txs, channel))
+    }
+
+    #[inline]
+    fn send(tx: &mut Self::Tx, m: M) {
+        <RingMpsc as Queue<M>>::send(tx, m)
+    }
+
+    fn send_batch(tx: &mut Self::Tx, batch: &[M]) {
+        <RingMpsc as Queue<M>>::send_batch(tx, batch)
+    }
+
+    #[inline]
+    fn try_drain<F: FnMut(M)>(rx: &mut Self::Rx, f: F) -> usize {
+        <RingMpsc as Queue<M>>::try_drain(rx, f)
+    }
+
+    fn wait_drain<F: FnMut(M)>(rx: &mut Self::Rx, f: F) -> usize {
+        <RingMpsc as Queue<M>>::wait_drain(rx, f)
+    }
+}
+
 // --------------------------------------------------- ringmpsc, channel!
 
 /// Forwards each message of a generated channel to a closure.

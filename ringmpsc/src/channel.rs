@@ -475,15 +475,16 @@ impl<T> Channel<T> {
         if n == 0 || limit == 0 {
             return 0;
         }
-        let start = self.next % n;
-        self.next = start + 1;
+        // `next` stays below `n` (rings are never removed), so no division.
+        let start = if self.next >= n { 0 } else { self.next };
+        self.next = if start + 1 == n { 0 } else { start + 1 };
         let wake = WakeProducersOnDrop(&self.shared.notifier);
         let mut total = 0;
-        for k in 0..n {
-            let i = (start + k) % n;
+        let (first, second) = self.rings.split_at(start);
+        for ring in second.iter().chain(first) {
             // SAFETY: CH-LIFE-1: `self.shared` keeps the ring alive;
             // RB-UNIQ-1: `&mut self` makes this the only consumer.
-            total += unsafe { self.rings[i].get().consume_up_to(limit - total, &mut f) };
+            total += unsafe { ring.get().consume_up_to(limit - total, &mut f) };
             if total == limit {
                 break;
             }

@@ -97,7 +97,7 @@ impl Notifier {
         fence(Ordering::SeqCst);
         // Relaxed: ordered by the fence above.
         if self.consumer_asleep.load(Ordering::Relaxed) {
-            let _guard = self.lock();
+            self.pass_lock();
             self.consumer_cv.notify_one();
         }
     }
@@ -114,7 +114,7 @@ impl Notifier {
         fence(Ordering::SeqCst);
         // Relaxed: ordered by the fence above.
         if self.producers_asleep.load(Ordering::Relaxed) > 0 {
-            let _guard = self.lock();
+            self.pass_lock();
             self.producer_cv.notify_all();
         }
     }
@@ -124,9 +124,18 @@ impl Notifier {
         // SeqCst fence: the state change that precedes this call is ordered
         // before the sleepers' re-check (WAIT-1, WAIT-2).
         fence(Ordering::SeqCst);
-        let _guard = self.lock();
+        self.pass_lock();
         self.consumer_cv.notify_all();
         self.producer_cv.notify_all();
+    }
+
+    /// Takes and releases the lock: a sleeper whose flag we saw holds it
+    /// from raising the flag until its wait has begun, so once we get it
+    /// the sleeper is waiting and the notification that follows reaches it.
+    /// Notifying after the release spares the woken thread from blocking
+    /// again on a lock we still hold.
+    fn pass_lock(&self) {
+        drop(self.lock());
     }
 
     /// Consumer side: waits until `ready()` or the deadline.

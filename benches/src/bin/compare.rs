@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Instant;
 
-use ringmpsc_benches::suite::{cases, is_ours, limit_for, Case, Params, WORKLOADS};
+use ringmpsc_benches::suite::{cases, is_ours, limit_for, Case, Outcome, Params, WORKLOADS};
 use serde::Serialize;
 
 struct Options {
@@ -99,40 +99,75 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
-fn measure(case: &Case, params: &Params, runs: usize, label: &str) -> Result<Option<Record>, String> {
-    let (mut values, mut secondary, mut unit) = (Vec::new(), Vec::new(), "msg/s");
+/// Runs every case of one workload `runs` times, interleaved (run 1 of
+/// every library, then run 2, ...), so that a slow spell of the machine
+/// does not land on one library's runs only.
+fn measure_workload(
+    cases: &[&Case],
+    params: &Params,
+    runs: usize,
+    progress: &str,
+) -> Result<Vec<Record>, String> {
+    let mut outcomes: Vec<Vec<Outcome>> = vec![Vec::new(); cases.len()];
+    let mut supported = vec![true; cases.len()];
     for run in 0..runs {
-        eprint!("\r{label} run {}/{runs}   ", run + 1);
-        let _ = std::io::stderr().flush();
-        let Some(outcome) = (case.run)(params) else {
-            return Ok(None);
-        };
-        if !outcome.exact() {
-            return Err(format!("{case:?}: count or checksum is off"));
+        for (i, case) in cases.iter().enumerate() {
+            if !supported[i] {
+                continue;
+            }
+            eprint!(
+                "\r{progress} {} run {}/{runs}: {:<28}",
+                case.workload,
+                run + 1,
+                case.library
+            );
+            let _ = std::io::stderr().flush();
+            match (case.run)(params) {
+                Some(o) if o.exact() => outcomes[i].push(o),
+                Some(_) => return Err(format!("{case:?}: count or checksum is off")),
+                None => supported[i] = false,
+            }
         }
-        unit = outcome.unit();
-        values.push(outcome.value());
-        secondary.extend(outcome.secondary());
     }
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let secondary_unit = match case.workload {
-        "pingpong" => Some("ns p99"),
-        "idle_wake" => Some("idle CPU share"),
-        "backpressure" => Some("CPU s"),
-        _ => None,
-    };
-    Ok(Some(Record {
-        workload: case.workload,
-        library: case.library,
-        unit,
-        median: median(&mut values),
-        min,
-        max,
-        runs,
-        secondary: (!secondary.is_empty()).then(|| median(&mut secondary)),
-        secondary_unit: secondary_unit.filter(|_| !secondary.is_empty()),
-    }))
+    let mut records = Vec::new();
+    for (case, outcomes) in cases.iter().zip(outcomes) {
+        if outcomes.is_empty() {
+            eprintln!("\r{progress} {} / {}: not supported", case.workload, case.library);
+            continue;
+        }
+        let mut values: Vec<f64> = outcomes.iter().map(Outcome::value).collect();
+        let mut secondary: Vec<f64> = outcomes.iter().filter_map(Outcome::secondary).collect();
+        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let secondary_unit = match case.workload {
+            "pingpong" => Some("ns p99"),
+            "idle_wake" => Some("idle CPU share"),
+            "backpressure" => Some("CPU s"),
+            _ => None,
+        };
+        let record = Record {
+            workload: case.workload,
+            library: case.library,
+            unit: outcomes[0].unit(),
+            median: median(&mut values),
+            min,
+            max,
+            runs: outcomes.len(),
+            secondary: (!secondary.is_empty()).then(|| median(&mut secondary)),
+            secondary_unit: secondary_unit.filter(|_| !secondary.is_empty()),
+        };
+        let shown = if record.unit == "ns" {
+            fmt_ns(record.median)
+        } else {
+            format!("{} M msg/s", fmt_rate(record.median))
+        };
+        eprintln!(
+            "\r{progress} {} / {}: {shown}{:20}",
+            case.workload, case.library, ""
+        );
+        records.push(record);
+    }
+    Ok(records)
 }
 
 fn cpu_model() -> String {
@@ -327,26 +362,15 @@ fn main() -> Result<(), Box<dyn Error>> {
         .collect();
     let started = Instant::now();
     let mut records = Vec::new();
-    for (i, case) in selected.iter().enumerate() {
-        let label = format!(
-            "[{}/{}] {} / {}",
-            i + 1,
-            selected.len(),
-            case.workload,
-            case.library
-        );
-        match measure(case, &params, options.runs, &label)? {
-            Some(r) => {
-                let shown = if r.unit == "ns" {
-                    fmt_ns(r.median)
-                } else {
-                    format!("{} M msg/s", fmt_rate(r.median))
-                };
-                eprintln!("\r{label}: {shown}                ");
-                records.push(r);
-            }
-            None => eprintln!("\r{label}: not supported"),
-        }
+    let workloads: Vec<&str> = WORKLOADS
+        .iter()
+        .copied()
+        .filter(|w| selected.iter().any(|c| c.workload == *w))
+        .collect();
+    for (i, workload) in workloads.iter().enumerate() {
+        let group: Vec<&Case> = selected.iter().filter(|c| c.workload == *workload).collect();
+        let progress = format!("[{}/{}]", i + 1, workloads.len());
+        records.extend(measure_workload(&group, &params, options.runs, &progress)?);
     }
     let seconds = started.elapsed().as_secs_f64();
     let table = report(&records, &params, options.runs, options.quick, seconds);
