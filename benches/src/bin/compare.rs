@@ -170,6 +170,30 @@ fn measure_workload(
     Ok(records)
 }
 
+/// The baseline built from N rtrb rings: shown, but not counted as a peer.
+const NAIVE: &str = "naive-rtrb-decomposition";
+
+/// Where `compare --write` puts its report inside an existing file: the
+/// text between these markers is replaced, the rest (the reading) kept.
+const BEGIN: &str = "<!-- compare:begin -->";
+const END: &str = "<!-- compare:end -->";
+
+fn write_report(path: &str, table: &str) -> std::io::Result<()> {
+    let block = format!("{BEGIN}\n{table}\n{END}\n");
+    let text = match std::fs::read_to_string(path) {
+        Ok(old) => match (old.find(BEGIN), old.find(END)) {
+            (Some(b), Some(e)) if b < e => format!(
+                "{}{block}{}",
+                &old[..b],
+                old[e + END.len()..].trim_start_matches('\n')
+            ),
+            _ => block,
+        },
+        Err(_) => block,
+    };
+    std::fs::write(path, text)
+}
+
 fn cpu_model() -> String {
     std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -203,11 +227,17 @@ fn cell(r: &Record) -> String {
     }
 }
 
-fn report(records: &[Record], params: &Params, runs: usize, quick: bool, seconds: f64) -> String {
+fn report(
+    records: &[Record],
+    limits: &[(&str, Record)],
+    params: &Params,
+    runs: usize,
+    quick: bool,
+    seconds: f64,
+) -> String {
     let by: BTreeMap<(&str, &str), &Record> = records.iter().map(|r| ((r.workload, r.library), r)).collect();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut out = String::new();
-    let _ = writeln!(out, "# ringmpsc benchmarks\n");
     let _ = writeln!(
         out,
         "Produced by `cargo run --release -p ringmpsc-benches --bin compare{}` in {seconds:.0} s.\n",
@@ -216,7 +246,11 @@ fn report(records: &[Record], params: &Params, runs: usize, quick: bool, seconds
     let _ = writeln!(out, "- Machine: {}, {cores} logical cores.", cpu_model());
     let _ = writeln!(
         out,
-        "- Every cell: median of {runs} runs, (min–max). Every consumer folds every message into a checksum that is checked; producers write distinct values."
+        "- Every cell: median of {runs} runs, (min–max); the runs of one workload are interleaved across libraries. Every consumer folds every message into a checksum that is checked; producers write distinct values."
+    );
+    let _ = writeln!(
+        out,
+        "- Best peer: the fastest of the other crates; the naive decomposition (N rtrb rings polled round-robin) is our own baseline, shown apart. Limit (b): the ideal SPSC ring of the matching chunk, measured in the same interleaved runs."
     );
     let _ = writeln!(
         out,
@@ -254,8 +288,11 @@ fn report(records: &[Record], params: &Params, runs: usize, quick: bool, seconds
     for l in &libraries {
         let _ = write!(out, " {l} |");
     }
-    let _ = writeln!(out, " ringmpsc ÷ best peer | ringmpsc ÷ limit (b) |");
-    let _ = writeln!(out, "|---|{}---|---|", "---|".repeat(libraries.len()));
+    let _ = writeln!(
+        out,
+        " ringmpsc ÷ best peer | ringmpsc ÷ naive decomposition | ringmpsc ÷ limit (b) |"
+    );
+    let _ = writeln!(out, "|---|{}---|---|---|", "---|".repeat(libraries.len()));
     for w in throughput {
         if !records.iter().any(|r| r.workload == w) {
             continue;
@@ -267,17 +304,27 @@ fn report(records: &[Record], params: &Params, runs: usize, quick: bool, seconds
         let ours = by.get(&(w, "ringmpsc")).map(|r| r.median);
         let best_peer = records
             .iter()
-            .filter(|r| r.workload == w && !is_ours(r.library))
+            .filter(|r| r.workload == w && !is_ours(r.library) && r.library != NAIVE)
             .max_by(|a, b| a.median.total_cmp(&b.median));
         let vs_peer = match (ours, best_peer) {
             (Some(o), Some(p)) => format!("{:.2}× ({})", o / p.median, p.library),
             _ => "—".into(),
         };
-        let vs_limit = match (ours, limit_for(w).and_then(|l| by.get(&("limit", l)))) {
-            (Some(o), Some(l)) => format!("{:.2} ({})", o / l.median, l.library),
+        let vs_naive = match (ours, by.get(&(w, NAIVE))) {
+            (Some(o), Some(n)) => format!("{:.2}×", o / n.median),
             _ => "—".into(),
         };
-        let _ = writeln!(out, " {vs_peer} | {vs_limit} |");
+        let limit = limits.iter().find(|(lw, _)| *lw == w).map(|(_, r)| r);
+        let vs_limit = match (ours, limit) {
+            (Some(o), Some(l)) => format!(
+                "{:.2} ({} at {} M/s)",
+                o / l.median,
+                l.library,
+                fmt_rate(l.median)
+            ),
+            _ => "—".into(),
+        };
+        let _ = writeln!(out, " {vs_peer} | {vs_naive} | {vs_limit} |");
     }
 
     let per_library = |out: &mut String, w: &str, title: &str, value: &str, second: Option<&str>| {
@@ -367,16 +414,29 @@ fn main() -> Result<(), Box<dyn Error>> {
         .copied()
         .filter(|w| selected.iter().any(|c| c.workload == *w))
         .collect();
+    let all = cases();
+    let mut limits = Vec::new();
     for (i, workload) in workloads.iter().enumerate() {
-        let group: Vec<&Case> = selected.iter().filter(|c| c.workload == *workload).collect();
+        let mut group: Vec<&Case> = selected.iter().filter(|c| c.workload == *workload).collect();
+        // The limit row (b) runs interleaved with the row it bounds, so
+        // both see the same machine.
+        let limit =
+            limit_for(workload).and_then(|l| all.iter().find(|c| c.workload == "limit" && c.library == l));
+        group.extend(limit);
         let progress = format!("[{}/{}]", i + 1, workloads.len());
-        records.extend(measure_workload(&group, &params, options.runs, &progress)?);
+        for record in measure_workload(&group, &params, options.runs, &progress)? {
+            if record.workload == "limit" && *workload != "limit" {
+                limits.push((*workload, record));
+            } else {
+                records.push(record);
+            }
+        }
     }
     let seconds = started.elapsed().as_secs_f64();
-    let table = report(&records, &params, options.runs, options.quick, seconds);
+    let table = report(&records, &limits, &params, options.runs, options.quick, seconds);
     println!("{table}");
     if let Some(path) = &options.write {
-        std::fs::write(path, &table)?;
+        write_report(path, &table)?;
         eprintln!("wrote {path}");
     }
     if let Some(path) = &options.json {
