@@ -46,6 +46,9 @@ fn suite(c: &mut Criterion) {
     }
 }
 
+/// One throughput run of a queue: `(producers, messages) -> elapsed`.
+type Runner = fn(usize, u64) -> Duration;
+
 fn run<Q: Queue<Small>>(producers: usize, messages: u64) -> Duration {
     let s: Sample = workloads::throughput::<Q, Small>(producers, messages / producers as u64, CAPACITY, 1)
         .expect("shape supported");
@@ -63,20 +66,20 @@ fn generated_vs_handwritten(c: &mut Criterion) {
             .sample_size(20)
             .measurement_time(Duration::from_secs(3))
             .throughput(Throughput::Elements(messages));
-        let (channel, stack, generated): (
-            fn(usize, u64) -> Duration,
-            fn(usize, u64) -> Duration,
-            fn(usize, u64) -> Duration,
-        ) = if producers == 1 {
-            (run::<RingMpsc>, run::<RingMpscStack<16384, 1>>, run::<GenSpsc>)
+        let runs: [(&str, Runner); 3] = if producers == 1 {
+            [
+                ("Channel", run::<RingMpsc>),
+                ("StackChannel", run::<RingMpscStack<16384, 1>>),
+                ("channel!", run::<GenSpsc>),
+            ]
         } else {
-            (run::<RingMpsc>, run::<RingMpscStack<4096, 4>>, run::<Gen4>)
+            [
+                ("Channel", run::<RingMpsc>),
+                ("StackChannel", run::<RingMpscStack<4096, 4>>),
+                ("channel!", run::<Gen4>),
+            ]
         };
-        for (name, f) in [
-            ("Channel", channel),
-            ("StackChannel", stack),
-            ("channel!", generated),
-        ] {
+        for (name, f) in runs {
             group.bench_function(name, |b| {
                 b.iter_custom(|iters| (0..iters).map(|_| f(producers, messages)).sum())
             });

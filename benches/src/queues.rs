@@ -312,7 +312,7 @@ impl<M: Msg> Queue<M> for Crossbeam {
     }
     #[inline]
     fn try_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
-        rx.try_iter().map(|m| f(m)).count()
+        rx.try_iter().map(&mut f).count()
     }
     fn wait_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
         match rx.recv() {
@@ -346,7 +346,7 @@ impl<M: Msg> Queue<M> for Flume {
     }
     #[inline]
     fn try_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
-        rx.drain().map(|m| f(m)).count()
+        rx.drain().map(&mut f).count()
     }
     fn wait_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
         match rx.recv() {
@@ -429,7 +429,7 @@ impl<M: Msg> Queue<M> for StdSync {
     }
     #[inline]
     fn try_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
-        rx.try_iter().map(|m| f(m)).count()
+        rx.try_iter().map(&mut f).count()
     }
     fn wait_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
         match rx.recv() {

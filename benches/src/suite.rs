@@ -147,6 +147,17 @@ macro_rules! cases {
     };
 }
 
+/// The throughput workloads (msg/s with N producers and one consumer).
+pub const THROUGHPUT_WORKLOADS: [&str; 7] = [
+    "spsc_single",
+    "spsc_batch64",
+    "spsc_batch4096",
+    "mpsc_2p",
+    "mpsc_4p",
+    "mpsc_8p",
+    "mpsc_4p_96b",
+];
+
 /// The workloads in report order.
 pub const WORKLOADS: [&str; 12] = [
     "spsc_single",

@@ -16,7 +16,9 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Instant;
 
-use ringmpsc_benches::suite::{cases, is_ours, limit_for, Case, Outcome, Params, WORKLOADS};
+use ringmpsc_benches::suite::{
+    cases, is_ours, limit_for, Case, Outcome, Params, THROUGHPUT_WORKLOADS, WORKLOADS,
+};
 use serde::Serialize;
 
 struct Options {
@@ -274,15 +276,6 @@ fn report(
         seen
     };
 
-    let throughput = [
-        "spsc_single",
-        "spsc_batch64",
-        "spsc_batch4096",
-        "mpsc_2p",
-        "mpsc_4p",
-        "mpsc_8p",
-        "mpsc_4p_96b",
-    ];
     let _ = writeln!(out, "\n## Throughput, M msg/s\n");
     let _ = write!(out, "| workload |");
     for l in &libraries {
@@ -293,7 +286,7 @@ fn report(
         " ringmpsc ÷ best peer | ringmpsc ÷ naive decomposition | ringmpsc ÷ limit (b) |"
     );
     let _ = writeln!(out, "|---|{}---|---|---|", "---|".repeat(libraries.len()));
-    for w in throughput {
+    for w in THROUGHPUT_WORKLOADS {
         if !records.iter().any(|r| r.workload == w) {
             continue;
         }

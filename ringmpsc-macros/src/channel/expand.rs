@@ -179,16 +179,19 @@ pub(crate) fn channel(decl: &ChannelDecl, valid: &ValidChannel<'_>) -> TokenStre
             /// Consumes at most `limit` messages. The ring polled first
             /// rotates from call to call, so no producer starves.
             pub fn consume_all_up_to<H: #handler + ?Sized>(&mut self, limit: usize, handler: &mut H) -> usize {
-                let start = self.next % #total;
-                self.next = start + 1;
-                let mut total = 0;
-                for k in 0..#total {
-                    if total >= limit {
+                // The ring polled first rotates; `next` stays below the
+                // ring count, so no division is needed.
+                let mut ring = self.next;
+                self.next = if ring + 1 >= #total { 0 } else { ring + 1 };
+                let mut taken = 0;
+                for _ in 0..#total {
+                    if taken >= limit {
                         break;
                     }
-                    total += self.poll((start + k) % #total, limit - total, handler);
+                    taken += self.poll(ring, limit - taken, handler);
+                    ring = if ring + 1 >= #total { 0 } else { ring + 1 };
                 }
-                total
+                taken
             }
 
             fn poll<H: #handler + ?Sized>(&mut self, ring: usize, limit: usize, handler: &mut H) -> usize {

@@ -92,10 +92,7 @@ fn parse_option(
     } else if meta.path.is_ident("max_align") {
         &mut options.max_align
     } else {
-        let name = meta
-            .path
-            .get_ident()
-            .map_or_else(|| "?".to_owned(), ToString::to_string);
+        let name = ident_name(&meta.path);
         errors.spanned(
             &meta.path,
             format!("unknown option `{name}` in `#[ring_message]`, expected `max_size` or `max_align`"),
@@ -169,10 +166,7 @@ fn field_storage(field: &syn::Field, flavor: Flavor, errors: &mut Errors) -> Sto
             } else if meta.path.is_ident("inline") {
                 inline = Some(attr.path().get_ident().map_or_else(Span::call_site, |i| i.span()));
             } else {
-                let name = meta
-                    .path
-                    .get_ident()
-                    .map_or_else(|| "?".to_owned(), ToString::to_string);
+                let name = ident_name(&meta.path);
                 errors.spanned(
                     &meta.path,
                     format!("unknown field option `{name}`, expected `#[ring(boxed)]` or `#[ring(inline)]`"),
@@ -207,6 +201,12 @@ fn field_storage(field: &syn::Field, flavor: Flavor, errors: &mut Errors) -> Sto
         return Storage::Boxed;
     }
     Storage::Inline
+}
+
+/// The name of a one-segment path, for messages.
+fn ident_name(path: &syn::Path) -> String {
+    path.get_ident()
+        .map_or_else(|| "?".to_owned(), ToString::to_string)
 }
 
 fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
