@@ -18,7 +18,7 @@ use std::time::Instant;
 use crossbeam_utils::CachePadded;
 
 use crate::msg::{expected_checksum, value, Msg};
-use crate::workloads::Sample;
+use crate::workloads::{pin_consumer, pin_producer, Sample};
 
 /// (a): `total` messages written into a `capacity`-slot buffer and read
 /// back by the same thread, one buffer-full at a time.
@@ -68,6 +68,7 @@ pub fn ideal_ring<M: Msg>(capacity: usize, total: u64, chunk: usize) -> Sample {
         let ring = &ring;
         let start_line = &start_line;
         s.spawn(move || {
+            pin_producer(0);
             start_line.wait();
             let (mut tail, mut cached_head) = (0u64, 0u64);
             while tail < total {
@@ -88,6 +89,7 @@ pub fn ideal_ring<M: Msg>(capacity: usize, total: u64, chunk: usize) -> Sample {
                 ring.tail.store(tail, Ordering::Release);
             }
         });
+        pin_consumer();
         start_line.wait();
         let start = Instant::now();
         let (mut head, mut checksum) = (0u64, 0u64);

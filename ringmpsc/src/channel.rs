@@ -17,6 +17,8 @@ use crate::config::Config;
 use crate::error::{
     ConfigError, PushError, RecvError, RecvTimeoutError, RegisterError, SendError, TryRecvError,
 };
+use crossbeam_utils::CachePadded;
+
 use crate::metrics::MetricsSnapshot;
 use crate::reservation::Reservation;
 use crate::ring::{ProducerCursor, RingCore, RingHeader, RingRef};
@@ -213,7 +215,7 @@ impl<T> Shared<T> {
         // Relaxed: a new sender only delays disconnection; nothing to publish.
         this.senders.fetch_add(1, Ordering::Relaxed);
         // SAFETY: CH-LIFE-1: the producer keeps `Shared` alive via its Arc.
-        let cursor = ProducerCursor::attach(unsafe { ring.get() });
+        let cursor = CachePadded::new(ProducerCursor::attach(unsafe { ring.get() }));
         Ok(Producer {
             ring,
             cursor,
@@ -624,7 +626,10 @@ impl Drop for WakeProducersOnDrop<'_> {
 /// the ring is recycled for a later registration.
 pub struct Producer<T> {
     ring: RawRing<T>,
-    cursor: ProducerCursor,
+    /// On a line of its own: the producer writes it on every publish, and
+    /// the handle may sit next to data the consumer reads (a heap block, a
+    /// stack frame), which would make each push bounce that line too.
+    cursor: CachePadded<ProducerCursor>,
     /// The consumer may park: wake it after each publish (WAIT-1).
     wakes_consumer: bool,
     id: usize,
@@ -658,7 +663,7 @@ impl<T> Producer<T> {
         host: std::sync::Arc<dyn crate::fixed::FixedHost>,
     ) -> Self {
         // SAFETY: CH-LIFE-1: `host` keeps the ring alive (caller's duty).
-        let cursor = ProducerCursor::attach(unsafe { ring.get() });
+        let cursor = CachePadded::new(ProducerCursor::attach(unsafe { ring.get() }));
         Producer {
             ring,
             cursor,
