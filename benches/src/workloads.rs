@@ -140,7 +140,7 @@ impl Watchdog {
 /// CPUs online. Not `available_parallelism`, which reads the calling
 /// thread's affinity and so would see one CPU in a thread spawned by a
 /// pinned one.
-fn online_cpus() -> usize {
+pub fn online_cpus() -> usize {
     // SAFETY: sysconf has no preconditions.
     let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     usize::try_from(n).unwrap_or(1).max(1)

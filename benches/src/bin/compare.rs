@@ -238,7 +238,7 @@ fn report(
     seconds: f64,
 ) -> String {
     let by: BTreeMap<(&str, &str), &Record> = records.iter().map(|r| ((r.workload, r.library), r)).collect();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = ringmpsc_benches::workloads::online_cpus();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -260,10 +260,14 @@ fn report(
         ringmpsc_benches::suite::CAPACITY,
         params.messages
     );
+    let _ = writeln!(
+        out,
+        "- Threads are pinned, the same way for every library: consumers on CPU 0, producers round-robin on the other CPUs."
+    );
     if cores <= 2 {
         let _ = writeln!(
             out,
-            "- With {cores} cores, every row with N > 1 producers **oversubscribes** the machine (N producer threads + 1 consumer), as does N-pairs (8 threads)."
+            "- With {cores} cores, every row with N > 1 producers **oversubscribes** the machine: the N producers share CPU 1 while the consumer has CPU 0; N-pairs runs 8 threads."
         );
     }
     let libraries: Vec<&str> = {
