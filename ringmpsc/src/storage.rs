@@ -39,9 +39,8 @@ impl<T> HeapStorage<T> {
         // SAFETY: STORAGE-1: a slot is `UnsafeCell<MaybeUninit<T>>`, of
         // which any bytes, uninitialised included, are a valid value; no
         // element needs writing.
-        HeapStorage {
-            buf: unsafe { buf.assume_init() },
-        }
+        let buf = unsafe { buf.assume_init() };
+        HeapStorage { buf }
     }
 }
 
