@@ -213,22 +213,19 @@ fn cpu_clock(clock: libc::clockid_t) -> Duration {
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
-/// N producers → 1 consumer. Each producer sends `per_producer` distinct
-/// values, single items (`chunk == 1`) or in batches of `chunk`; the
-/// consumer (this thread) folds every message into the checksum.
-pub fn throughput<Q: Queue<M>, M: Msg>(
-    producers: usize,
+/// Starts one thread per producer handle: it pins itself, waits at the
+/// start line, sends `per_producer` distinct values (single items, or
+/// batches of `chunk`), and returns the instant it started sending.
+fn spawn_producers<Q: Queue<M>, M: Msg>(
+    txs: Vec<Q::Tx>,
     per_producer: u64,
-    capacity: usize,
     chunk: usize,
-) -> Option<Sample> {
-    let (txs, mut rx) = Q::channel(capacity, producers, Waiting::Throughput)?;
-    let start_line = Arc::new(Barrier::new(producers + 1));
-    let handles: Vec<_> = txs
-        .into_iter()
+    start_line: &Arc<Barrier>,
+) -> Vec<thread::JoinHandle<Instant>> {
+    txs.into_iter()
         .enumerate()
         .map(|(p, mut tx)| {
-            let start_line = Arc::clone(&start_line);
+            let start_line = Arc::clone(start_line);
             thread::spawn(move || {
                 pin_producer(p);
                 start_line.wait();
@@ -248,11 +245,25 @@ pub fn throughput<Q: Queue<M>, M: Msg>(
                         seq += n;
                     }
                 }
-                // Dropping `tx` here ends the producer side.
+                // Dropping `tx` here ends this producer.
                 started
             })
         })
-        .collect();
+        .collect()
+}
+
+/// N producers → 1 consumer. Each producer sends `per_producer` distinct
+/// values, single items (`chunk == 1`) or in batches of `chunk`; the
+/// consumer (this thread) folds every message into the checksum.
+pub fn throughput<Q: Queue<M>, M: Msg>(
+    producers: usize,
+    per_producer: u64,
+    capacity: usize,
+    chunk: usize,
+) -> Option<Sample> {
+    let (txs, mut rx) = Q::channel(capacity, producers, Waiting::Throughput)?;
+    let start_line = Arc::new(Barrier::new(producers + 1));
+    let handles = spawn_producers::<Q, M>(txs, per_producer, chunk, &start_line);
     let total = producers as u64 * per_producer;
     pin_consumer();
     start_line.wait();
@@ -372,22 +383,7 @@ pub fn consumer_work(v: u64) -> u64 {
 pub fn backpressure<Q: Queue<Small>>(producers: usize, per_producer: u64) -> Option<Sample> {
     let (txs, mut rx) = Q::channel(64, producers, Waiting::Idle)?;
     let start_line = Arc::new(Barrier::new(producers + 1));
-    let handles: Vec<_> = txs
-        .into_iter()
-        .enumerate()
-        .map(|(p, mut tx)| {
-            let start_line = Arc::clone(&start_line);
-            thread::spawn(move || {
-                pin_producer(p);
-                start_line.wait();
-                let started = Instant::now();
-                for seq in 0..per_producer {
-                    Q::send(&mut tx, Small::new(value(p, seq)));
-                }
-                started
-            })
-        })
-        .collect();
+    let handles = spawn_producers::<Q, Small>(txs, per_producer, 1, &start_line);
     let total = producers as u64 * per_producer;
     pin_consumer();
     let cpu0 = process_cpu();
