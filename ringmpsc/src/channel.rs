@@ -26,7 +26,7 @@ use crate::storage::HeapStorage;
 #[cfg(feature = "stack-ring")]
 use crate::storage::InlineStorage;
 use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering};
-use crate::wait::{Notifier, Wake};
+use crate::wait::{Notifier, Wake, WakeProducersOnDrop};
 
 /// One producer slot of a channel: its ring, published once (CH-REG-1),
 /// and whether a live producer owns it.
@@ -480,19 +480,17 @@ impl<T> Channel<T> {
         // `next` stays below `n` (rings are never removed), so no division.
         let start = if self.next >= n { 0 } else { self.next };
         self.next = if start + 1 == n { 0 } else { start + 1 };
-        let wake = WakeProducersOnDrop(&self.shared.notifier);
-        let mut total = 0;
+        let mut wake = WakeProducersOnDrop::new(&self.shared.notifier);
         let (first, second) = self.rings.split_at(start);
         for ring in second.iter().chain(first) {
             // SAFETY: CH-LIFE-1: `self.shared` keeps the ring alive;
             // RB-UNIQ-1: `&mut self` makes this the only consumer.
-            total += unsafe { ring.get().consume_up_to(limit - total, &mut f) };
-            if total == limit {
+            wake.consumed += unsafe { ring.get().consume_up_to(limit - wake.consumed, &mut f) };
+            if wake.consumed == limit {
                 break;
             }
         }
-        drop(wake);
-        total
+        wake.consumed
     }
 
     /// Takes one value without waiting, rotating across rings.
@@ -607,15 +605,6 @@ impl<T> fmt::Debug for Channel<T> {
             .field("len", &self.len())
             .field("closed", &self.is_closed())
             .finish()
-    }
-}
-
-/// Wakes blocked producers after a consume, also if the handler panicked.
-struct WakeProducersOnDrop<'a>(&'a Notifier);
-
-impl Drop for WakeProducersOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.wake_producers();
     }
 }
 

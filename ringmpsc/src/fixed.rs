@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::channel::{Producer, RawRing};
 use crate::ring::RingCore;
 use crate::storage::InlineStorage;
-use crate::wait::{Notifier, WaitStrategy};
+use crate::wait::{Notifier, WaitStrategy, WakeProducersOnDrop};
 
 /// What a fixed channel's handles share: the rings and the park/wake state.
 pub(crate) trait FixedHost: Send + Sync {
@@ -267,13 +267,13 @@ impl<T> FixedConsumer<T> {
     /// Hands up to `limit` values to `f` by value; returns the count.
     #[inline]
     pub fn consume_up_to_owned<F: FnMut(T)>(&mut self, limit: usize, f: F) -> usize {
+        // Producers parked on a full ring are woken after the batch, also
+        // when the handler panics.
+        let mut wake = WakeProducersOnDrop::new(self.host.notifier());
         // SAFETY: CH-LIFE-1: `self.host` keeps the ring alive; RB-UNIQ-1:
         // `&mut self` of the ring's only consumer.
-        let n = unsafe { self.ring.get().consume_up_to(limit, f) };
-        if n > 0 {
-            self.host.notifier().wake_producers();
-        }
-        n
+        wake.consumed = unsafe { self.ring.get().consume_up_to(limit, f) };
+        wake.consumed
     }
 
     /// Values queued in this ring.

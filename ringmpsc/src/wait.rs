@@ -251,6 +251,31 @@ impl Notifier {
     }
 }
 
+/// Wakes blocked producers when a consume call ends, if it freed slots:
+/// `consumed > 0`, or a handler panicked (the values handed out before the
+/// panic are consumed, RB-PANIC-1). An empty poll pays nothing.
+pub(crate) struct WakeProducersOnDrop<'a> {
+    notifier: &'a Notifier,
+    pub(crate) consumed: usize,
+}
+
+impl<'a> WakeProducersOnDrop<'a> {
+    pub(crate) fn new(notifier: &'a Notifier) -> Self {
+        WakeProducersOnDrop {
+            notifier,
+            consumed: 0,
+        }
+    }
+}
+
+impl Drop for WakeProducersOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.consumed > 0 || std::thread::panicking() {
+            self.notifier.wake_producers();
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Side {
     Consumer,
