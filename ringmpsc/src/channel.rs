@@ -104,7 +104,7 @@ impl<T> RawRing<T> {
     }
 }
 
-/// Inline rings of a [`StackChannel`], freed as one allocation.
+/// Inline rings of a `StackChannel`, freed as one allocation.
 struct InlineRings {
     rings: *mut (),
     len: usize,
@@ -368,7 +368,7 @@ impl<T> Channel<T> {
 
     #[cfg(feature = "stack-ring")]
     /// A channel whose `P` rings of `N` slots are allocated at once, in one
-    /// block, and published up front. Backs [`StackChannel`].
+    /// block, and published up front. Backs `StackChannel`.
     fn with_inline_rings<const N: usize, const P: usize>(config: Config) -> Self {
         let mut block = Box::<[RingCore<T, InlineStorage<T, N>>]>::new_uninit_slice(P);
         for core in block.iter_mut() {

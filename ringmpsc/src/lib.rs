@@ -6,9 +6,9 @@
 //! in batches with one atomic store per batch (the Disruptor pattern).
 //! Order is FIFO per producer; there is no order across producers.
 //!
-//! - [`Channel`] / [`Producer`]: the MPSC channel. [`StackChannel`] keeps
+//! - [`Channel`] / [`Producer`]: the MPSC channel. `StackChannel` keeps
 //!   every ring in one up-front block (feature `stack-ring`).
-//! - [`Ring`] / [`StackRing`]: the SPSC ring on its own.
+//! - [`Ring`] / `StackRing`: the SPSC ring on its own.
 //! - [`Reservation`]: zero-copy writes straight into a ring.
 //! - [`Config`] and [`WaitStrategy`]: sizing and blocking behaviour.
 //!

@@ -9,7 +9,7 @@
 //!
 //! [`RingRef`] is the algorithm: a header plus a slot pointer, no storage
 //! type. [`RingCore`] owns a header and a [`Storage`]. [`RingBuffer`] is the
-//! public single-owner ring; [`Ring`] and [`StackRing`] are its heap and
+//! public single-owner ring; [`Ring`] and `StackRing` are its heap and
 //! inline forms.
 
 use std::cell::Cell;
@@ -454,7 +454,7 @@ impl<T, S: Storage<T>> Drop for RingCore<T, S> {
 }
 
 /// A single-owner SPSC ring buffer over storage `S`; use it as [`Ring`]
-/// (heap) or [`StackRing`] (inline).
+/// (heap) or `StackRing` (inline, feature `stack-ring`).
 ///
 /// Pushing and consuming take `&self`, reserving takes `&mut self` (two
 /// reservations can never be alive at once). The ring is `Send` but not

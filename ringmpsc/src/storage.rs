@@ -69,7 +69,7 @@ impl<T> std::fmt::Debug for HeapStorage<T> {
     }
 }
 
-/// `N` slots stored inline, the storage of [`StackRing`](crate::StackRing).
+/// `N` slots stored inline, the storage of `StackRing` (feature `stack-ring`).
 /// `N` must be a power of two; this is checked at compile time.
 pub struct InlineStorage<T, const N: usize> {
     buf: [Slot<T>; N],
