@@ -2,6 +2,14 @@
 //!
 //! Errors of operations that take a value hand the value back: nothing is
 //! dropped silently. Their `Debug` does not require `T: Debug`.
+//!
+//! One word per side for "the other side is gone", as in `std::sync::mpsc`:
+//! a producer's operation fails with **closed** (`PushError::Closed`,
+//! `SendError`, `RegisterError::Closed`) once the channel was closed or its
+//! consumer dropped; a receive fails with **disconnected**
+//! (`TryRecvError::Disconnected`, `RecvError`,
+//! `RecvTimeoutError::Disconnected`) once the channel is empty and nothing
+//! can arrive any more.
 
 use std::error::Error;
 use std::fmt;
@@ -26,13 +34,26 @@ pub struct ConfigError {
     pub max: usize,
 }
 
+impl ConfigError {
+    pub(crate) const fn new(field: &'static str, value: usize, min: usize, max: usize) -> Self {
+        ConfigError {
+            field,
+            value,
+            min,
+            max,
+        }
+    }
+}
+
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} = {} is out of range {}..={}",
-            self.field, self.value, self.min, self.max
-        )
+        let (field, value, min, max) = (self.field, self.value, self.min, self.max);
+        if field == "capacity" && (min..=max).contains(&value) {
+            // In range, so the power of two is what failed.
+            write!(f, "{field} = {value} is not a power of two in {min}..={max}")
+        } else {
+            write!(f, "{field} = {value} is out of range {min}..={max}")
+        }
     }
 }
 
@@ -133,6 +154,9 @@ pub enum RegisterError {
     },
     /// The channel is closed or its consumer is gone.
     Closed,
+    /// The channel cannot register producers: a `channel!`-generated
+    /// channel has a fixed set of them, so its producers cannot be cloned.
+    Unsupported,
 }
 
 impl fmt::Display for RegisterError {
@@ -142,6 +166,9 @@ impl fmt::Display for RegisterError {
                 write!(f, "too many producers: all {max} rings are in use")
             }
             RegisterError::Closed => f.write_str("registering on a closed channel"),
+            RegisterError::Unsupported => {
+                f.write_str("registering is not supported: a `channel!` channel has a fixed set of producers")
+            }
         }
     }
 }

@@ -6,7 +6,7 @@
 //! in batches with one atomic store per batch (the Disruptor pattern).
 //! Order is FIFO per producer; there is no order across producers.
 //!
-//! - [`Channel`] / [`Producer`]: the MPSC channel. `StackChannel` keeps
+//! - [`Channel`] / [`Producer`]: the MPSC channel. `InlineChannel` keeps
 //!   every ring in one up-front block (feature `stack-ring`).
 //! - [`Ring`] / `StackRing`: the SPSC ring on its own.
 //! - [`Reservation`]: zero-copy writes straight into a ring.
@@ -37,19 +37,35 @@
 //! block names the invariant of `specs/ring-buffer-invariants.md` it relies
 //! on; the ring and channel are model-checked with loom (`cfg(loom)`) and
 //! their unsafe paths run under miri.
+//!
+//! ## Source layout
+//!
+//! One module per concept; dependencies point down this list, never up, and
+//! there are no import cycles:
+//!
+//! - `channel/`: the MPSC channel — `registry` (shared state, ring
+//!   allocation and recycling, close, disconnect), `producer` ([`Producer`],
+//!   [`Registrar`]), `consumer` ([`Channel`]), `inline` (`InlineChannel`),
+//!   `fixed` (the runtime behind [`channel!`](crate::channel)). Waking the
+//!   other side belongs to this layer.
+//! - `wait`: [`WaitStrategy`] and the park/wake handshake.
+//! - `ring/`: the SPSC ring — `core` (the algorithm and `RawRing`; with
+//!   `reservation`, the only code that touches slots), `storage`,
+//!   `reservation` ([`Reservation`]), `split` ([`RingProducer`],
+//!   [`RingConsumer`]), `buffer` ([`RingBuffer`], [`Ring`], `StackRing`),
+//!   `static_ring` (`StaticRing`). It knows nothing of channels.
+//! - `config`, `error`, `metrics`, `message`: plain types.
+//! - `sync`: the std/loom shim every atomic, lock and slot cell comes from,
+//!   so loom model-checks the real code.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod channel;
 mod config;
 mod error;
-#[cfg(not(loom))]
-mod fixed;
 mod message;
 mod metrics;
-mod reservation;
 mod ring;
-mod storage;
 mod sync;
 mod wait;
 
@@ -61,9 +77,9 @@ mod loom_tests;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-#[cfg(feature = "stack-ring")]
-pub use channel::StackChannel;
 pub use channel::{Channel, Producer, Registrar};
+#[cfg(feature = "stack-ring")]
+pub use channel::{InlineChannel, StackChannel};
 pub use config::{
     Config, HIGH_THROUGHPUT_CONFIG, LOW_LATENCY_CONFIG, MAX_PRODUCERS, MAX_RING_BITS, MIN_PRODUCERS,
     MIN_RING_BITS,
@@ -73,11 +89,11 @@ pub use error::{
 };
 pub use message::RingMessage;
 pub use metrics::MetricsSnapshot;
-pub use reservation::Reservation;
-pub use ring::{Ring, RingBuffer, RingConsumer, RingProducer};
+pub use ring::{
+    HeapStorage, InlineStorage, Reservation, Ring, RingBuffer, RingConsumer, RingProducer, Storage,
+};
 #[cfg(feature = "stack-ring")]
 pub use ring::{StackRing, StaticRing};
-pub use storage::{HeapStorage, InlineStorage, Storage};
 pub use wait::WaitStrategy;
 
 /// Checks a message type for a ring slot and auto-boxes its variable-size
@@ -209,7 +225,8 @@ pub use ringmpsc_macros::channel;
 /// may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    #[cfg(not(loom))]
-    pub use crate::fixed::{fixed_channel, FixedConsumer, FixedControl, FixedRing, RingSet};
+    pub use crate::channel::fixed::{
+        fixed_channel, FixedConsumer, FixedControl, FixedHost, FixedRing, Headers, RingSet,
+    };
     pub use crate::message::check_layout;
 }

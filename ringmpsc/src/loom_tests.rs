@@ -1,8 +1,9 @@
 //! Loom model checks of the real ring and channel code (run with
 //! `RUSTFLAGS="--cfg loom"`). Capacities of 2, at most 3 threads; bound the
-//! search with `LOOM_MAX_PREEMPTIONS`. Every slot access is reported to a
-//! loom cell (`sync::SlotTracker`), so a missing happens-before edge between
-//! a slot write and its read fails the run.
+//! search with `LOOM_MAX_PREEMPTIONS`. Ring slots *are* loom cells (the
+//! `sync` shim's `UnsafeCell`), and every read and write of one goes through
+//! `with`/`with_mut` at the moment it happens, so a missing happens-before
+//! edge between a slot write and its read fails the run.
 
 use loom::thread;
 
@@ -184,5 +185,38 @@ fn loom_register_and_recycle() {
         }
         let last = t.join().unwrap();
         assert_eq!(sum, if last == 2 { 3 } else { 1 });
+    });
+}
+
+/// RB-ORD-1, RB-ORD-2, WAIT-2, FIX-1 (the `channel!` runtime): a producer of
+/// a fixed two-ring channel sends three values through its 2-slot ring,
+/// parking while it is full; the consumer drains both rings and sees each
+/// ring's values once, in order.
+#[test]
+fn loom_fixed_channel() {
+    use crate::channel::fixed::{fixed_channel, FixedRing};
+
+    loom::model(|| {
+        let ((first, second), (mut first_rx, mut second_rx), control) =
+            fixed_channel::<(FixedRing<u64, 2>, FixedRing<u32, 2>)>(false);
+        let t = thread::spawn(move || {
+            for v in 1..=3 {
+                first.send(v).unwrap();
+            }
+        });
+        second.push(7).unwrap();
+        let mut seen = Vec::new();
+        while seen.len() < 3 {
+            if first_rx.consume_up_to_owned(usize::MAX, |v| seen.push(v)) == 0 {
+                thread::yield_now();
+            }
+        }
+        assert_eq!(seen, [1, 2, 3]);
+        let mut other = Vec::new();
+        second_rx.consume_up_to_owned(usize::MAX, |v| other.push(v));
+        assert_eq!(other, [7]);
+        t.join().unwrap();
+        drop(control);
+        assert!(second.push(8).unwrap_err().is_closed());
     });
 }

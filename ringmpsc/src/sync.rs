@@ -1,9 +1,12 @@
 //! The one place the crate takes its concurrency primitives from.
 //!
-//! Production code imports atomics, locks, `Arc` and spin hints only from
-//! here. Under `cfg(loom)` they are loom's instrumented versions, so the loom
-//! tests model-check the real ring and channel code rather than a copy
-//! (the pattern of tokio's `src/loom` module).
+//! Production code imports atomics, locks, `Arc`, cells and spin hints only
+//! from here. Under `cfg(loom)` they are loom's instrumented versions, so the
+//! loom tests model-check the real ring and channel code rather than a copy
+//! (the pattern of tokio's `src/loom` module). Ring slots are this module's
+//! [`UnsafeCell`], reached only through `with`/`with_mut`: under loom every
+//! slot read and write is reported at the moment it happens, so a write
+//! after publication or a read before it fails the model.
 
 #[cfg(not(loom))]
 mod imp {
@@ -22,21 +25,44 @@ mod imp {
         std::thread::yield_now();
     }
 
-    /// Reports slot accesses to the model checker; free outside loom.
-    #[derive(Debug, Default)]
-    pub(crate) struct SlotTracker;
+    /// `std`'s `UnsafeCell` with loom's access API. `repr(transparent)`, so
+    /// a slice of cells has the layout of a slice of `T`.
+    #[derive(Debug)]
+    #[repr(transparent)]
+    pub struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
 
-    impl SlotTracker {
-        pub(crate) const fn new(_capacity: usize) -> Self {
-            SlotTracker
+    impl<T> UnsafeCell<T> {
+        pub(crate) const fn new(value: T) -> Self {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
         }
+
+        /// Reads through a shared pointer to the contents.
         #[inline(always)]
-        pub(crate) fn write(&self, _index: usize) {}
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// Writes through a unique pointer to the contents.
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+
+        /// A pointer to the contents of the first of `cells`, valid for all
+        /// of them (outside loom only: loom's cells are not contiguous `T`s).
+        #[inline(always)]
+        pub(crate) fn slice_ptr(cells: &[UnsafeCell<T>]) -> *mut T {
+            // `raw_get` keeps the provenance of the whole slice and the
+            // write permission `UnsafeCell` grants through `&`;
+            // `repr(transparent)` makes the cast exact.
+            std::cell::UnsafeCell::raw_get(cells.as_ptr().cast::<std::cell::UnsafeCell<T>>())
+        }
     }
 }
 
 #[cfg(loom)]
 mod imp {
+    pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
     pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -47,21 +73,6 @@ mod imp {
 
     pub(crate) fn yield_now() {
         loom::thread::yield_now();
-    }
-
-    /// One loom cell per ring slot. Every slot read or write is reported to
-    /// it, so loom fails the run if a slot is touched by both sides without
-    /// a happens-before edge between them (a missing Release/Acquire).
-    #[derive(Debug)]
-    pub(crate) struct SlotTracker(Box<[loom::cell::UnsafeCell<()>]>);
-
-    impl SlotTracker {
-        pub(crate) fn new(capacity: usize) -> Self {
-            SlotTracker((0..capacity).map(|_| loom::cell::UnsafeCell::new(())).collect())
-        }
-        pub(crate) fn write(&self, index: usize) {
-            self.0[index].with_mut(|_| ());
-        }
     }
 }
 

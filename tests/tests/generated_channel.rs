@@ -240,10 +240,8 @@ fn close_and_drop_accounting() {
     assert!(matches!(full, Err(PushError::Full(_))));
     drop(full);
     assert_eq!(drops.load(Ordering::SeqCst), 1);
-    assert!(matches!(
-        p.nyse.try_clone(),
-        Err(RegisterError::TooManyProducers { max: 7 })
-    ));
+    // MAC-CH-2: the producer set is fixed; cloning is not supported.
+    assert!(matches!(p.nyse.try_clone(), Err(RegisterError::Unsupported)));
     consumer.close();
     assert!(consumer.is_closed());
     let back = p

@@ -1,21 +1,18 @@
 //! Expand a validated `channel!` into its types. Produces tokens only.
 //!
-//! The rings form one `RingSet` type: a tuple with one element per entry
-//! (a `FixedRing` or an array of them), nested in tuples of at most 12 when
-//! there are more entries. The runtime returns producers and consumers in
-//! that same shape, which the generated code takes apart by index; it holds
-//! no `unsafe`.
+//! The rings form one `RingSet` type: a balanced tree of pairs with one
+//! leaf per entry (a `FixedRing` or an array of them), so any number of
+//! entries fits and the nesting stays logarithmic. The runtime returns
+//! producers and consumers in that same shape, which the generated code
+//! takes apart by index path; it holds no `unsafe`.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Attribute, Ident, Index};
+use syn::{Attribute, Ident};
 
 use super::parse::ChannelDecl;
 use super::validate::{Producer, ValidChannel};
-
-/// Largest tuple the runtime implements `RingSet` for.
-const TUPLE_MAX: usize = 12;
 
 struct Names {
     channel: Ident,
@@ -36,24 +33,31 @@ fn names(decl: &ChannelDecl) -> Names {
     }
 }
 
-/// The index path of entry `i` among `n` entries, e.g. `.1 .3`.
+/// The index path of leaf `i` in the balanced pair tree of `n` leaves,
+/// e.g. `.1 .0`; empty for a single leaf.
 fn path(i: usize, n: usize) -> TokenStream {
-    if n <= TUPLE_MAX {
-        let i = Index::from(i);
-        quote!(.#i)
+    if n <= 1 {
+        return TokenStream::new();
+    }
+    let left = n / 2;
+    if i < left {
+        let rest = path(i, left);
+        quote!(.0 #rest)
     } else {
-        let (outer, inner) = (Index::from(i / TUPLE_MAX), Index::from(i % TUPLE_MAX));
-        quote!(.#outer.#inner)
+        let rest = path(i - left, n - left);
+        quote!(.1 #rest)
     }
 }
 
-/// A tuple type of `items`, nested by chunks of 12 when needed.
-fn tuple(items: Vec<TokenStream>) -> TokenStream {
-    if items.len() <= TUPLE_MAX {
-        quote!((#(#items,)*))
-    } else {
-        let chunks = items.chunks(TUPLE_MAX).map(|c| quote!((#(#c,)*)));
-        quote!((#(#chunks,)*))
+/// `items` as a balanced tree of pairs, in the shape `path` walks.
+fn tree(items: &[TokenStream]) -> TokenStream {
+    match items {
+        [one] => one.clone(),
+        _ => {
+            let (left, right) = items.split_at(items.len() / 2);
+            let (left, right) = (tree(left), tree(right));
+            quote!((#left, #right))
+        }
     }
 }
 
@@ -83,7 +87,7 @@ pub(crate) fn channel(decl: &ChannelDecl, valid: &ValidChannel<'_>) -> TokenStre
             Some(k) => quote!([::ringmpsc::__private::FixedRing<#message, #capacity>; #k]),
         }
     });
-    let ring_set = tuple(ring_types.collect());
+    let ring_set = tree(&ring_types.collect::<Vec<_>>());
 
     let message_checks = valid.producers.iter().map(|p| {
         let message = p.message;

@@ -13,8 +13,14 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
-use crate::ring::{ProducerCursor, RingRef};
-use crate::wait::Notifier;
+use super::core::{ProducerCursor, RingRef};
+use super::storage::Slot;
+
+/// What runs after a reservation is published. The ring knows nothing of
+/// who listens; a channel uses it to wake its consumer (WAIT-1).
+pub(crate) trait AfterPublish {
+    fn after_publish(&self);
+}
 
 /// Slots reserved on a ring, published when committed or filled.
 ///
@@ -23,9 +29,9 @@ use crate::wait::Notifier;
 /// alive its producer is mutably borrowed, so there is never a second one.
 ///
 /// ```
-/// use ringmpsc::{Config, Ring};
+/// use ringmpsc::Ring;
 ///
-/// let mut ring = Ring::new(Config::new(3, 1, false)).unwrap(); // 8 slots
+/// let mut ring = Ring::with_capacity(8).unwrap();
 /// // `reserve` may return fewer slots than asked at the wrap point: loop.
 /// let mut next = 0u32;
 /// while next < 6 {
@@ -39,51 +45,65 @@ use crate::wait::Notifier;
 pub struct Reservation<'a, T> {
     ring: RingRef<'a, T>,
     cursor: &'a ProducerCursor,
-    first: *mut MaybeUninit<T>,
-    len: usize,
-    notifier: Option<&'a Notifier>,
+    /// RESV-1: the reserved slots, free and owned by this producer.
+    slots: &'a [Slot<T>],
+    after_publish: Option<&'a dyn AfterPublish>,
     _exclusive: PhantomData<&'a mut [MaybeUninit<T>]>,
 }
 
 impl<'a, T> Reservation<'a, T> {
     /// # Safety
-    /// RESV-1: `first..first + len` are free slots of `ring` just reserved
-    /// through `cursor`, whose producer stays borrowed for `'a`.
+    /// RESV-1: `slots` are free slots of `ring` just reserved through
+    /// `cursor`, starting at its `tail`, and no other producer or
+    /// reservation of the ring exists while this one lives.
     pub(crate) unsafe fn new(
         ring: RingRef<'a, T>,
         cursor: &'a ProducerCursor,
-        first: *mut MaybeUninit<T>,
-        len: usize,
-        notifier: Option<&'a Notifier>,
+        slots: &'a [Slot<T>],
+        after_publish: Option<&'a dyn AfterPublish>,
     ) -> Self {
         Reservation {
             ring,
             cursor,
-            first,
-            len,
-            notifier,
+            slots,
+            after_publish,
             _exclusive: PhantomData,
         }
     }
 
     /// Number of reserved slots (at least 1).
     pub fn len(&self) -> usize {
-        self.len
+        self.slots.len()
     }
 
     /// Always `false`: an empty reservation is never handed out.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.slots.is_empty()
     }
 
     /// The reserved slots, to write in place with `MaybeUninit::write`.
     /// Publish them with the `unsafe` [`commit`](Self::commit) or
     /// [`commit_n`](Self::commit_n).
+    ///
+    /// ```
+    /// use std::mem::MaybeUninit;
+    ///
+    /// let mut ring = ringmpsc::Ring::with_capacity(4).unwrap();
+    /// let mut r = ring.reserve(2).unwrap();
+    /// for (i, slot) in r.as_mut_slice().iter_mut().enumerate() {
+    ///     slot.write(i as u8);
+    /// }
+    /// // SAFETY: both slots were written just above.
+    /// unsafe { r.commit() };
+    /// assert_eq!(ring.len(), 2);
+    /// ```
+    #[cfg(not(loom))]
     pub fn as_mut_slice(&mut self) -> &mut [MaybeUninit<T>] {
+        let first = crate::sync::UnsafeCell::slice_ptr(self.slots);
         // SAFETY: RB-OWN-1 and RESV-1: the slots are free, owned by this
         // producer, contiguous and not visible to the consumer until
         // published; `&mut self` keeps this the only reference to them.
-        unsafe { std::slice::from_raw_parts_mut(self.first, self.len) }
+        unsafe { std::slice::from_raw_parts_mut(first, self.slots.len()) }
     }
 
     /// Publishes every reserved slot.
@@ -92,7 +112,7 @@ impl<'a, T> Reservation<'a, T> {
     /// Every slot of [`as_mut_slice`](Self::as_mut_slice) must have been
     /// initialised.
     pub unsafe fn commit(self) {
-        let len = self.len;
+        let len = self.slots.len();
         // SAFETY: the caller promises all `len` slots are written.
         unsafe { self.commit_n(len) }
     }
@@ -104,12 +124,12 @@ impl<'a, T> Reservation<'a, T> {
     /// The first `k` slots of [`as_mut_slice`](Self::as_mut_slice) must have
     /// been initialised.
     pub unsafe fn commit_n(self, k: usize) {
-        let k = k.min(self.len);
+        let k = k.min(self.slots.len());
         // SAFETY: RB-PUB-1: the caller promises the first `k` reserved slots
         // are initialised; RB-UNIQ-1: the reservation holds the producer.
         unsafe { self.ring.publish(self.cursor, k) };
-        if let Some(notifier) = self.notifier {
-            notifier.wake_consumer();
+        if let Some(hook) = self.after_publish {
+            hook.after_publish();
         }
     }
 
@@ -130,32 +150,28 @@ impl<'a, T> Reservation<'a, T> {
 
     /// Copies `min(len, src.len())` values from `src` and publishes them;
     /// returns the count.
-    pub fn copy_from_slice(mut self, src: &[T]) -> usize
+    pub fn copy_from_slice(self, src: &[T]) -> usize
     where
         T: Copy,
     {
-        let n = src.len().min(self.len);
-        for (slot, value) in self.as_mut_slice().iter_mut().zip(&src[..n]) {
-            slot.write(*value);
-        }
-        // SAFETY: RB-PUB-1: the loop above initialised the first `n` slots.
-        unsafe { self.commit_n(n) };
-        n
+        self.fill(|i| src.get(i).copied())
     }
 
-    fn fill(mut self, mut next: impl FnMut(usize) -> Option<T>) -> usize {
+    fn fill(self, mut next: impl FnMut(usize) -> Option<T>) -> usize {
         let mut written = Written {
-            slots: self.as_mut_slice(),
+            slots: self.slots,
             count: 0,
         };
-        while written.count < written.slots.len() {
-            match next(written.count) {
-                Some(value) => {
-                    written.slots[written.count].write(value);
-                    written.count += 1;
-                }
-                None => break,
-            }
+        while let Some(slot) = self.slots.get(written.count) {
+            let Some(value) = next(written.count) else {
+                break;
+            };
+            slot.with_mut(|slot| {
+                // SAFETY: RB-OWN-1, RESV-1: a reserved slot, not yet
+                // published, so only this producer touches it.
+                unsafe { slot.write(MaybeUninit::new(value)) }
+            });
+            written.count += 1;
         }
         let count = written.count;
         std::mem::forget(written);
@@ -167,22 +183,27 @@ impl<'a, T> Reservation<'a, T> {
 
 /// Drops the values written so far if filling unwinds (RB-DROP-1).
 struct Written<'s, T> {
-    slots: &'s mut [MaybeUninit<T>],
+    slots: &'s [Slot<T>],
     count: usize,
 }
 
 impl<T> Drop for Written<'_, T> {
     fn drop(&mut self) {
-        for slot in &mut self.slots[..self.count] {
-            // SAFETY: RB-DROP-1: the first `count` slots were initialised
-            // by `fill` and are not published, so nobody else drops them.
-            unsafe { slot.assume_init_drop() };
+        for slot in &self.slots[..self.count] {
+            slot.with_mut(|slot| {
+                // SAFETY: RB-DROP-1: the first `count` slots were
+                // initialised by `fill` and are not published, so nobody
+                // else drops them.
+                unsafe { (*slot).assume_init_drop() }
+            });
         }
     }
 }
 
 impl<T> fmt::Debug for Reservation<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reservation").field("len", &self.len).finish()
+        f.debug_struct("Reservation")
+            .field("len", &self.slots.len())
+            .finish()
     }
 }

@@ -1,0 +1,325 @@
+//! [`Channel`]: the consumer end, which polls every producer's ring.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::producer::{Producer, Registrar};
+use super::registry::Shared;
+use crate::config::Config;
+use crate::error::{ConfigError, RecvError, RecvTimeoutError, RegisterError, TryRecvError};
+use crate::metrics::MetricsSnapshot;
+use crate::ring::core::{RawRing, RingRef};
+use crate::sync::Arc;
+use crate::wait::{Wake, WakeProducersOnDrop};
+
+/// The consumer end of an MPSC channel of ring-decomposed SPSC rings.
+///
+/// Consuming takes `&mut self`, so only one thread consumes at a time.
+/// Producers come from [`register`](Channel::register) or from a
+/// [`Registrar`]. Order is FIFO per producer; there is no order across
+/// producers.
+///
+/// ```
+/// use ringmpsc::{Channel, Config};
+///
+/// let mut channel = Channel::new(Config::new(10, 4, false)).unwrap();
+/// let handles: Vec<_> = (0..4u64)
+///     .map(|p| {
+///         let producer = channel.register().unwrap();
+///         std::thread::spawn(move || {
+///             for i in 0..1000 {
+///                 producer.send(p * 1000 + i).unwrap();
+///             }
+///         })
+///     })
+///     .collect();
+///
+/// let mut received = 0;
+/// while received < 4000 {
+///     received += channel.consume_all(|_msg| {});
+/// }
+/// for h in handles {
+///     h.join().unwrap();
+/// }
+/// assert!(channel.is_empty());
+/// ```
+pub struct Channel<T> {
+    shared: Arc<Shared<T>>,
+    /// The consumer's cache of published rings, in entry order.
+    rings: Vec<RawRing<T>>,
+    /// Where the next poll starts: rotates for fairness.
+    next: usize,
+}
+
+// SAFETY: CH-LIFE-1: the raw rings point into `shared`, which the channel
+// keeps alive; consuming needs `&mut self` (RB-UNIQ-1), so moving the
+// channel moves the consumer role.
+unsafe impl<T: Send> Send for Channel<T> {}
+// SAFETY: the `&self` methods (register, len, close, metrics, ...) only use
+// atomics and the registry lock; consuming needs `&mut self`.
+unsafe impl<T: Send> Sync for Channel<T> {}
+
+impl<T> Channel<T> {
+    /// A channel with no producer yet; rings are allocated on registration.
+    ///
+    /// # Errors
+    /// [`ConfigError`] if a field of `config` is out of range.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        config.validate()?;
+        Ok(Self::from_shared(Shared::new(config)))
+    }
+
+    pub(crate) fn from_shared(shared: Shared<T>) -> Self {
+        Channel {
+            shared: Arc::new(shared),
+            rings: Vec::new(),
+            next: 0,
+        }
+    }
+
+    /// Registers a producer with its own ring.
+    ///
+    /// # Errors
+    /// [`RegisterError::TooManyProducers`] when `max_producers` producers
+    /// are alive (a dropped producer's ring is reused once drained),
+    /// [`RegisterError::Closed`] after [`close`](Self::close).
+    pub fn register(&self) -> Result<Producer<T>, RegisterError> {
+        Shared::register(&self.shared)
+    }
+
+    /// A clonable, `Send + Sync` handle that registers producers from any
+    /// thread, also after the channel has moved. While a registrar lives,
+    /// the channel is not disconnected.
+    ///
+    /// ```
+    /// use ringmpsc::{Channel, Config};
+    ///
+    /// let mut channel = Channel::<u32>::new(Config::new(4, 2, false)).unwrap();
+    /// let registrar = channel.registrar();
+    /// let t = std::thread::spawn(move || registrar.register().unwrap().push(9).unwrap());
+    /// t.join().unwrap();
+    /// assert_eq!(channel.recv(), Ok(9));
+    /// ```
+    pub fn registrar(&self) -> Registrar<T> {
+        Registrar::new(Arc::clone(&self.shared))
+    }
+
+    /// The channel's configuration.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Picks up rings published since the last poll.
+    fn refresh(&mut self) {
+        let allocated = self.shared.allocated();
+        while self.rings.len() < allocated {
+            let ring = self
+                .shared
+                .raw_ring(self.rings.len())
+                .expect("CH-REG-1: published before counted");
+            self.rings.push(ring);
+        }
+    }
+
+    /// Ring `i` of the consumer's cache, borrowed from `self`.
+    #[inline]
+    fn ring(&self, i: usize) -> RingRef<'_, T> {
+        // SAFETY: CH-LIFE-1: `self.shared` owns the ring and lives as long
+        // as the borrow of `self`.
+        unsafe { self.rings[i].get() }
+    }
+
+    /// Consumes every value present in every ring, by reference; returns
+    /// the count. Each value is dropped after `f` returns.
+    pub fn consume_all<F: FnMut(&T)>(&mut self, mut f: F) -> usize {
+        self.consume_all_up_to_owned(usize::MAX, |v| f(&v))
+    }
+
+    /// Consumes every value present in every ring, by value.
+    pub fn consume_all_owned<F: FnMut(T)>(&mut self, f: F) -> usize {
+        self.consume_all_up_to_owned(usize::MAX, f)
+    }
+
+    /// Consumes at most `limit` values, by reference. The ring polled first
+    /// rotates from call to call, so no producer starves when the backlog
+    /// exceeds `limit`.
+    ///
+    /// ```
+    /// use ringmpsc::{Channel, Config};
+    ///
+    /// let mut channel = Channel::new(Config::new(4, 2, false)).unwrap();
+    /// let (a, b) = (channel.register().unwrap(), channel.register().unwrap());
+    /// for i in 0..4 {
+    ///     a.push(('a', i)).unwrap();
+    ///     b.push(('b', i)).unwrap();
+    /// }
+    /// // A bounded drain: at most 3 values per call, producers take turns.
+    /// let mut seen = Vec::new();
+    /// while channel.consume_all_up_to(3, |v| seen.push(*v)) > 0 {}
+    /// assert_eq!(seen.len(), 8);
+    /// assert!(seen.iter().filter(|v| v.0 == 'a').map(|v| v.1).eq(0..4)); // FIFO per producer
+    /// ```
+    pub fn consume_all_up_to<F: FnMut(&T)>(&mut self, limit: usize, mut f: F) -> usize {
+        self.consume_all_up_to_owned(limit, |v| f(&v))
+    }
+
+    /// Consumes at most `limit` values, by value, fairly across rings.
+    ///
+    /// If `f` panics, the values it was already handed stay consumed, the
+    /// others stay queued, and the channel remains usable.
+    pub fn consume_all_up_to_owned<F: FnMut(T)>(&mut self, limit: usize, mut f: F) -> usize {
+        self.refresh();
+        let n = self.rings.len();
+        if n == 0 || limit == 0 {
+            return 0;
+        }
+        // `next` stays below `n` (rings are never removed), so no division.
+        let start = if self.next >= n { 0 } else { self.next };
+        self.next = if start + 1 == n { 0 } else { start + 1 };
+        let mut wake = WakeProducersOnDrop::new(&self.shared.notifier);
+        for i in (start..n).chain(0..start) {
+            // SAFETY: RB-UNIQ-1: `&mut self` makes this the only consumer.
+            wake.consumed += unsafe { self.ring(i).consume_up_to(limit - wake.consumed, &mut f) };
+            if wake.consumed == limit {
+                break;
+            }
+        }
+        wake.consumed
+    }
+
+    /// Takes one value without waiting, rotating across rings.
+    ///
+    /// ```
+    /// use ringmpsc::{Channel, Config, TryRecvError};
+    ///
+    /// let mut channel = Channel::new(Config::new(4, 1, false)).unwrap();
+    /// let producer = channel.register().unwrap();
+    /// assert_eq!(channel.try_recv(), Err(TryRecvError::Empty));
+    /// producer.push(1).unwrap();
+    /// assert_eq!(channel.try_recv(), Ok(1));
+    /// drop(producer);
+    /// assert_eq!(channel.try_recv(), Err(TryRecvError::Disconnected));
+    /// ```
+    ///
+    /// # Errors
+    /// [`TryRecvError::Empty`] when nothing is queued,
+    /// [`TryRecvError::Disconnected`] when nothing ever will be.
+    pub fn try_recv(&mut self) -> Result<T, TryRecvError> {
+        if let Some(v) = self.pop_one() {
+            return Ok(v);
+        }
+        if !self.shared.no_more_senders() {
+            return Err(TryRecvError::Empty);
+        }
+        // CH-DISC-1: nobody sends any more; what is queued now is all there
+        // will be, so look once more before reporting the disconnect.
+        self.pop_one().ok_or(TryRecvError::Disconnected)
+    }
+
+    fn pop_one(&mut self) -> Option<T> {
+        let mut out = None;
+        self.consume_all_up_to_owned(1, |v| out = Some(v));
+        out
+    }
+
+    /// Waits for a value, per the configured [`WaitStrategy`](crate::WaitStrategy).
+    ///
+    /// # Errors
+    /// [`RecvError`] when the channel is empty and either closed or without
+    /// any producer or registrar left.
+    pub fn recv(&mut self) -> Result<T, RecvError> {
+        self.recv_deadline(None).map_err(|_| RecvError)
+    }
+
+    /// Waits at most `timeout` for a value.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ringmpsc::{Channel, Config, RecvTimeoutError};
+    ///
+    /// let mut channel = Channel::<u32>::new(Config::new(4, 1, false)).unwrap();
+    /// let producer = channel.register().unwrap();
+    /// let timeout = Duration::from_millis(10);
+    /// assert_eq!(channel.recv_timeout(timeout), Err(RecvTimeoutError::Timeout));
+    /// std::thread::spawn(move || producer.send(7).unwrap());
+    /// assert_eq!(channel.recv_timeout(Duration::from_secs(10)), Ok(7));
+    /// // The producer is gone and everything it sent was received.
+    /// assert_eq!(channel.recv_timeout(timeout), Err(RecvTimeoutError::Disconnected));
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecvTimeoutError::Timeout`] when nothing arrived in time,
+    /// [`RecvTimeoutError::Disconnected`] as for [`recv`](Self::recv).
+    pub fn recv_timeout(&mut self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.recv_deadline(Instant::now().checked_add(timeout))
+    }
+
+    fn recv_deadline(&mut self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        loop {
+            match self.try_recv() {
+                Ok(v) => return Ok(v),
+                Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
+                Err(TryRecvError::Empty) => {}
+            }
+            let shared = &*self.shared;
+            let ready = || shared.has_data() || shared.no_more_senders();
+            if shared.notifier.wait_consumer(ready, deadline) == Wake::TimedOut {
+                return Err(RecvTimeoutError::Timeout);
+            }
+        }
+    }
+
+    /// Values queued across all rings (a snapshot).
+    pub fn len(&self) -> usize {
+        self.shared.rings().map(RingRef::len).sum()
+    }
+
+    /// `true` when no value is queued.
+    pub fn is_empty(&self) -> bool {
+        !self.shared.has_data()
+    }
+
+    /// Live producers.
+    pub fn producer_count(&self) -> usize {
+        self.shared.live_producers()
+    }
+
+    /// Closes the channel: `push`, `send`, `reserve` and `register` fail
+    /// from now on (values come back); what is queued can still be
+    /// consumed, after which receives report a disconnect.
+    pub fn close(&self) {
+        self.shared.close();
+    }
+
+    /// `true` once the channel was closed.
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
+    /// Counters summed over every ring (zero with metrics off).
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.shared
+            .rings()
+            .map(RingRef::metrics)
+            .fold(MetricsSnapshot::default(), |a, b| a + b)
+    }
+}
+
+impl<T> Drop for Channel<T> {
+    /// The consumer is gone: producers see `Closed` from now on. Queued
+    /// values are dropped with the last handle (RB-DROP-1).
+    fn drop(&mut self) {
+        self.shared.close();
+    }
+}
+
+impl<T> fmt::Debug for Channel<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Channel")
+            .field("config", &self.shared.config)
+            .field("producers", &self.producer_count())
+            .field("len", &self.len())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}

@@ -1,0 +1,377 @@
+//! Runtime of `channel!`-generated channels: a fixed set of rings, possibly
+//! of different message types, in one allocation.
+//!
+//! The generated code only names these types and calls [`fixed_channel`];
+//! it contains no `unsafe`. A [`RingSet`] is a [`FixedRing`], an array of
+//! ring sets, or a pair of ring sets, so a declaration like `{ http: Span,
+//! workers: [Span; 4], internal: Event }` becomes the balanced tree
+//! `(FixedRing<Span, N>, ([FixedRing<Span, N>; 4], FixedRing<Event, N>))`,
+//! whose producers and consumers come out in the same shape. Pairs nest
+//! without limit, so a channel may have any number of entries. Invariant IDs
+//! refer to `specs/ring-buffer-invariants.md` and `specs/macros.md`.
+
+use std::fmt;
+use std::ptr::NonNull;
+
+use super::producer::Producer;
+use crate::ring::core::{RawRing, RingCore, RingHeader, RingRef};
+use crate::ring::storage::InlineStorage;
+use crate::sync::Arc;
+use crate::wait::{Notifier, WaitStrategy, WakeProducersOnDrop};
+
+/// One ring of `N` slots inside a fixed channel. Built only by
+/// [`fixed_channel`].
+pub struct FixedRing<T, const N: usize> {
+    core: RingCore<T, InlineStorage<T, N>>,
+}
+
+// SAFETY: RB-UNIQ-1: a fixed ring is reached only through the one producer
+// and the one consumer that `fixed_channel` creates for it; values cross
+// threads, hence `T: Send`.
+unsafe impl<T: Send, const N: usize> Send for FixedRing<T, N> {}
+// SAFETY: as for `Send`.
+unsafe impl<T: Send, const N: usize> Sync for FixedRing<T, N> {}
+
+impl<T, const N: usize> fmt::Debug for FixedRing<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FixedRing")
+            .field("capacity", &N)
+            .field("len", &self.core.ring().len())
+            .finish()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The ring headers of a set, gathered before its host exists (opaque).
+#[derive(Debug, Default)]
+pub struct Headers(Vec<NonNull<RingHeader>>);
+
+/// A tree of fixed rings: a [`FixedRing`], an array of ring sets, or a pair
+/// of ring sets. Sealed.
+///
+/// # Safety
+/// FIX-1: the all-zero byte pattern is a valid value of the type, which
+/// becomes a set of empty rings once `finish_zeroed` ran.
+pub unsafe trait RingSet: sealed::Sealed + Send + Sync + Sized + 'static {
+    /// The producers, in the shape of the set.
+    type Producers;
+    /// The consumers, in the shape of the set.
+    type Consumers;
+    /// Rings in the set.
+    const RINGS: usize;
+    #[doc(hidden)]
+    #[cfg(not(loom))]
+    fn finish_zeroed(&mut self, enable_metrics: bool);
+    #[doc(hidden)]
+    #[cfg(loom)]
+    fn build(enable_metrics: bool) -> Self;
+    #[doc(hidden)]
+    fn headers(&self, out: &mut Headers);
+    #[doc(hidden)]
+    /// # Safety
+    /// RB-UNIQ-1: called once per allocation, so each ring gets one
+    /// producer and one consumer; CH-LIFE-1: `host` owns `self`.
+    unsafe fn handles(
+        &self,
+        host: &Arc<FixedHost>,
+        next_id: &mut usize,
+    ) -> (Self::Producers, Self::Consumers);
+}
+
+impl<T: Send + 'static, const N: usize> sealed::Sealed for FixedRing<T, N> {}
+
+// SAFETY: FIX-1: a `RingCore` with inline storage is a `RingHeader` (all
+// zero is an empty, open ring) and `MaybeUninit` slots.
+unsafe impl<T: Send + 'static, const N: usize> RingSet for FixedRing<T, N> {
+    type Producers = Producer<T>;
+    type Consumers = FixedConsumer<T>;
+    const RINGS: usize = 1;
+
+    #[cfg(not(loom))]
+    fn finish_zeroed(&mut self, enable_metrics: bool) {
+        self.core.finish_zeroed(enable_metrics);
+    }
+
+    #[cfg(loom)]
+    fn build(enable_metrics: bool) -> Self {
+        FixedRing {
+            core: RingCore::new_inline(enable_metrics),
+        }
+    }
+
+    fn headers(&self, out: &mut Headers) {
+        out.0.push(NonNull::from(self.core.header()));
+    }
+
+    unsafe fn handles(&self, host: &Arc<FixedHost>, next_id: &mut usize) -> (Producer<T>, FixedConsumer<T>) {
+        let ring = RawRing::from(self.core.ring());
+        let id = *next_id;
+        *next_id += 1;
+        // SAFETY: RB-UNIQ-1 and CH-LIFE-1 are this function's own contract.
+        let producer = unsafe { Producer::for_fixed(ring, id, Arc::clone(host)) };
+        let consumer = FixedConsumer {
+            ring,
+            host: Arc::clone(host),
+        };
+        (producer, consumer)
+    }
+}
+
+impl<X: RingSet, const K: usize> sealed::Sealed for [X; K] {}
+
+// SAFETY: FIX-1: an array of zero-valid values is zero-valid.
+unsafe impl<X: RingSet, const K: usize> RingSet for [X; K] {
+    type Producers = [X::Producers; K];
+    type Consumers = [X::Consumers; K];
+    const RINGS: usize = X::RINGS * K;
+
+    #[cfg(not(loom))]
+    fn finish_zeroed(&mut self, enable_metrics: bool) {
+        self.iter_mut().for_each(|x| x.finish_zeroed(enable_metrics));
+    }
+
+    #[cfg(loom)]
+    fn build(enable_metrics: bool) -> Self {
+        std::array::from_fn(|_| X::build(enable_metrics))
+    }
+
+    fn headers(&self, out: &mut Headers) {
+        self.iter().for_each(|x| x.headers(out));
+    }
+
+    unsafe fn handles(
+        &self,
+        host: &Arc<FixedHost>,
+        next_id: &mut usize,
+    ) -> (Self::Producers, Self::Consumers) {
+        let mut consumers: [Option<X::Consumers>; K] = std::array::from_fn(|_| None);
+        let producers = std::array::from_fn(|i| {
+            // SAFETY: forwarded contract: each element once, in order.
+            let (producer, consumer) = unsafe { self[i].handles(host, next_id) };
+            consumers[i] = Some(consumer);
+            producer
+        });
+        (producers, consumers.map(|c| c.expect("filled in order above")))
+    }
+}
+
+impl<A: RingSet, B: RingSet> sealed::Sealed for (A, B) {}
+
+// SAFETY: FIX-1: a pair of zero-valid values is zero-valid.
+unsafe impl<A: RingSet, B: RingSet> RingSet for (A, B) {
+    type Producers = (A::Producers, B::Producers);
+    type Consumers = (A::Consumers, B::Consumers);
+    const RINGS: usize = A::RINGS + B::RINGS;
+
+    #[cfg(not(loom))]
+    fn finish_zeroed(&mut self, enable_metrics: bool) {
+        self.0.finish_zeroed(enable_metrics);
+        self.1.finish_zeroed(enable_metrics);
+    }
+
+    #[cfg(loom)]
+    fn build(enable_metrics: bool) -> Self {
+        (A::build(enable_metrics), B::build(enable_metrics))
+    }
+
+    fn headers(&self, out: &mut Headers) {
+        self.0.headers(out);
+        self.1.headers(out);
+    }
+
+    unsafe fn handles(
+        &self,
+        host: &Arc<FixedHost>,
+        next_id: &mut usize,
+    ) -> (Self::Producers, Self::Consumers) {
+        // SAFETY: forwarded contract: each element once, in order.
+        let a = unsafe { self.0.handles(host, next_id) };
+        // SAFETY: as above.
+        let b = unsafe { self.1.handles(host, next_id) };
+        ((a.0, b.0), (a.1, b.1))
+    }
+}
+
+/// What every handle of one fixed channel shares: the ring block and the
+/// park/wake state. Opaque.
+pub struct FixedHost {
+    notifier: Notifier,
+    /// Every ring's header, in ring order (CH-LIFE-1: inside `block`).
+    headers: Box<[NonNull<RingHeader>]>,
+    block: NonNull<()>,
+    /// Frees `block`; called once, from `Drop`.
+    free: unsafe fn(NonNull<()>),
+}
+
+// SAFETY: CH-LIFE-1: the host owns the ring block, a `RingSet`, which is
+// `Send + Sync`; the header pointers point into it.
+unsafe impl Send for FixedHost {}
+// SAFETY: as for `Send`; through `&self` only atomics are touched.
+unsafe impl Sync for FixedHost {}
+
+impl FixedHost {
+    pub(crate) fn notifier(&self) -> &Notifier {
+        &self.notifier
+    }
+
+    fn rings(&self) -> impl Iterator<Item = &RingHeader> {
+        self.headers.iter().map(|header| {
+            // SAFETY: CH-LIFE-1: the headers live in `block`, which `self`
+            // owns for the length of the borrow.
+            unsafe { header.as_ref() }
+        })
+    }
+
+    fn close(&self) {
+        self.rings().for_each(RingHeader::close);
+        self.notifier.wake_all();
+    }
+
+    fn is_closed(&self) -> bool {
+        self.rings().all(RingHeader::is_closed)
+    }
+}
+
+impl Drop for FixedHost {
+    fn drop(&mut self) {
+        // SAFETY: CH-LIFE-1: `block` and `free` were paired by
+        // `fixed_channel`; this is the only call.
+        unsafe { (self.free)(self.block) };
+    }
+}
+
+impl fmt::Debug for FixedHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FixedHost")
+            .field("rings", &self.headers.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Frees a ring block made by `fixed_channel::<R>`.
+///
+/// # Safety
+/// `block` comes from `Box::<R>::into_raw` and is freed once.
+unsafe fn free_block<R>(block: NonNull<()>) {
+    // SAFETY: the caller's contract.
+    drop(unsafe { Box::from_raw(block.cast::<R>().as_ptr()) });
+}
+
+/// All rings of `R`, empty, in one allocation.
+fn ring_block<R: RingSet>(enable_metrics: bool) -> Box<R> {
+    #[cfg(not(loom))]
+    {
+        // Zeroed in place: the rings can be far larger than a thread's stack.
+        let rings = Box::<R>::new_zeroed();
+        // SAFETY: FIX-1: all-zero bytes are a valid `R` (the `RingSet` contract).
+        let mut rings = unsafe { rings.assume_init() };
+        rings.finish_zeroed(enable_metrics);
+        rings
+    }
+    #[cfg(loom)]
+    Box::new(R::build(enable_metrics))
+}
+
+/// Builds a fixed channel: one allocation for every ring, then one
+/// producer and one consumer per ring, in the shape of `R`.
+pub fn fixed_channel<R: RingSet>(enable_metrics: bool) -> (R::Producers, R::Consumers, FixedControl) {
+    let block = NonNull::from(Box::leak(ring_block::<R>(enable_metrics)));
+    // SAFETY: CH-LIFE-1: the block is freed only when the host made below
+    // goes, and every pointer taken from it is kept by a handle of the host.
+    let rings = unsafe { block.as_ref() };
+    let mut headers = Headers(Vec::with_capacity(R::RINGS));
+    rings.headers(&mut headers);
+    let host = Arc::new(FixedHost {
+        notifier: Notifier::new(WaitStrategy::Park),
+        headers: headers.0.into_boxed_slice(),
+        block: block.cast(),
+        free: free_block::<R>,
+    });
+    let mut next_id = 0;
+    // SAFETY: RB-UNIQ-1: called once for this new allocation; CH-LIFE-1:
+    // every handle keeps `host`, which owns the rings.
+    let (producers, consumers) = unsafe { rings.handles(&host, &mut next_id) };
+    (producers, consumers, FixedControl { host })
+}
+
+/// The consumer of one ring of a fixed channel.
+pub struct FixedConsumer<T> {
+    ring: RawRing<T>,
+    host: Arc<FixedHost>,
+}
+
+// SAFETY: RB-UNIQ-1: the one consumer of its ring; consuming takes
+// `&mut self`. CH-LIFE-1: it keeps the ring's host alive.
+unsafe impl<T: Send> Send for FixedConsumer<T> {}
+
+impl<T> FixedConsumer<T> {
+    /// The ring, borrowed from `self`.
+    #[inline]
+    fn ring(&self) -> RingRef<'_, T> {
+        // SAFETY: CH-LIFE-1: `self.host` keeps the ring alive for as long
+        // as `self` is borrowed.
+        unsafe { self.ring.get() }
+    }
+
+    /// Hands up to `limit` values to `f` by value; returns the count.
+    #[inline]
+    pub fn consume_up_to_owned<F: FnMut(T)>(&mut self, limit: usize, f: F) -> usize {
+        // Producers parked on a full ring are woken after the batch, also
+        // when the handler panics.
+        let mut wake = WakeProducersOnDrop::new(self.host.notifier());
+        // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only consumer.
+        wake.consumed = unsafe { self.ring().consume_up_to(limit, f) };
+        wake.consumed
+    }
+
+    /// Values queued in this ring.
+    pub fn len(&self) -> usize {
+        self.ring().len()
+    }
+
+    /// `true` when this ring is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T> fmt::Debug for FixedConsumer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FixedConsumer").field("len", &self.len()).finish()
+    }
+}
+
+/// Closes a fixed channel; closes it when dropped (the consumer is gone).
+pub struct FixedControl {
+    host: Arc<FixedHost>,
+}
+
+impl FixedControl {
+    /// Closes every ring: pushes fail from now on, queued values can still
+    /// be consumed.
+    pub fn close(&self) {
+        self.host.close();
+    }
+
+    /// `true` once closed.
+    pub fn is_closed(&self) -> bool {
+        self.host.is_closed()
+    }
+}
+
+impl Drop for FixedControl {
+    fn drop(&mut self) {
+        self.host.close();
+    }
+}
+
+impl fmt::Debug for FixedControl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FixedControl")
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}

@@ -1,0 +1,26 @@
+//! The MPSC channel: one SPSC ring per producer, one consumer polling them.
+//!
+//! Dependencies point down this list, and from here into `ring` and `wait`,
+//! never back:
+//!
+//! - `registry`: the shared state of a [`Channel`] — one entry per possible
+//!   producer, ring allocation, recycling, close and disconnect.
+//! - `producer`: [`Producer`] (owns one ring; waking the consumer after a
+//!   publish is the channel's business, hooked into the ring's
+//!   reservations) and [`Registrar`].
+//! - `consumer`: [`Channel`], the consumer end, polling the rings fairly.
+//! - `inline`: `InlineChannel`, every ring allocated up front in one block.
+//! - `fixed`: the runtime behind `channel!` — a fixed tree of rings of
+//!   possibly different message types, its producers and consumers.
+
+mod consumer;
+pub(crate) mod fixed;
+#[cfg(feature = "stack-ring")]
+mod inline;
+mod producer;
+mod registry;
+
+pub use consumer::Channel;
+#[cfg(feature = "stack-ring")]
+pub use inline::{InlineChannel, StackChannel};
+pub use producer::{Producer, Registrar};

@@ -1,0 +1,292 @@
+//! The producer side: [`Producer`] (owns one ring) and [`Registrar`]
+//! (registers more producers from any thread).
+
+use std::fmt;
+
+use crossbeam_utils::CachePadded;
+
+use super::fixed::FixedHost;
+use super::registry::Shared;
+use crate::error::{PushError, RegisterError, SendError};
+use crate::ring::core::{ProducerCursor, RawRing, RingRef};
+use crate::ring::reservation::{AfterPublish, Reservation};
+use crate::sync::Arc;
+use crate::wait::Notifier;
+
+impl AfterPublish for Notifier {
+    /// A committed reservation wakes a parked consumer (WAIT-1).
+    fn after_publish(&self) {
+        self.wake_consumer();
+    }
+}
+
+/// A producer: owns one ring of its channel. `Send`, not `Sync`: one
+/// thread at a time pushes through it.
+///
+/// Dropping it hands its ring back; the consumer drains what is left and
+/// the ring is recycled for a later registration.
+pub struct Producer<T> {
+    ring: RawRing<T>,
+    /// On a line of its own: the producer writes it on every publish, and
+    /// the handle may sit next to data the consumer reads (a heap block, a
+    /// stack frame), which would make each push bounce that line too.
+    cursor: CachePadded<ProducerCursor>,
+    /// The consumer may park: wake it after each publish (WAIT-1).
+    wakes_consumer: bool,
+    id: usize,
+    owner: Owner<T>,
+}
+
+/// What keeps a producer's ring alive (CH-LIFE-1).
+enum Owner<T> {
+    /// A [`Channel`](crate::Channel)'s shared state.
+    Channel(Arc<Shared<T>>),
+    /// The ring block of a `channel!`-generated channel.
+    Fixed(Arc<FixedHost>),
+}
+
+// SAFETY: RB-UNIQ-1: the producer is its ring's only producer and is
+// `!Sync` (its cursor is made of `Cell`s), so moving it moves the role;
+// CH-LIFE-1: its owner keeps the ring alive, and both owners are
+// `Send + Sync` for `T: Send`.
+unsafe impl<T: Send> Send for Producer<T> {}
+
+impl<T> Producer<T> {
+    /// The producer of entry `id` of a channel.
+    ///
+    /// # Safety
+    /// CH-LIFE-1 and RB-UNIQ-1: `ring` belongs to `shared`, and no other
+    /// producer of it is alive.
+    pub(crate) unsafe fn for_channel(ring: RawRing<T>, id: usize, shared: Arc<Shared<T>>) -> Self {
+        // SAFETY: CH-LIFE-1: `shared` owns the ring (caller's duty) and is
+        // alive for this call.
+        let cursor = CachePadded::new(ProducerCursor::attach(unsafe { ring.get() }));
+        Producer {
+            ring,
+            cursor,
+            wakes_consumer: shared.notifier.parks(),
+            id,
+            owner: Owner::Channel(shared),
+        }
+    }
+
+    /// The producer of ring `id` of a fixed (`channel!`) channel.
+    ///
+    /// # Safety
+    /// CH-LIFE-1 and RB-UNIQ-1: `ring` lives as long as `host`, and this is
+    /// the only producer ever created for it.
+    pub(crate) unsafe fn for_fixed(ring: RawRing<T>, id: usize, host: Arc<FixedHost>) -> Self {
+        // SAFETY: CH-LIFE-1: `host` keeps the ring alive (caller's duty).
+        let cursor = CachePadded::new(ProducerCursor::attach(unsafe { ring.get() }));
+        Producer {
+            ring,
+            cursor,
+            wakes_consumer: host.notifier().parks(),
+            id,
+            owner: Owner::Fixed(host),
+        }
+    }
+
+    /// The ring, borrowed from `self`.
+    #[inline]
+    fn ring(&self) -> RingRef<'_, T> {
+        // SAFETY: CH-LIFE-1: `self.owner` keeps the ring alive for as long
+        // as `self` is borrowed.
+        unsafe { self.ring.get() }
+    }
+
+    fn notifier(&self) -> &Notifier {
+        match &self.owner {
+            Owner::Channel(shared) => &shared.notifier,
+            Owner::Fixed(host) => host.notifier(),
+        }
+    }
+
+    /// The producer's number, unique among live producers of the channel
+    /// (a recycled ring's number is reused).
+    pub fn id(&self) -> usize {
+        self.id
+    }
+
+    /// Appends `value` to this producer's ring without waiting.
+    ///
+    /// # Errors
+    /// [`PushError::Full`] when the ring is full, [`PushError::Closed`]
+    /// when the channel is closed or its consumer is gone; both return
+    /// `value`.
+    #[inline]
+    pub fn push(&self, value: T) -> Result<(), PushError<T>> {
+        // SAFETY: RB-UNIQ-1: this producer is the ring's only producer and
+        // `!Sync`; `reserve` borrows it mutably, so no reservation is open.
+        unsafe { self.ring().push(&self.cursor, value) }?;
+        if self.wakes_consumer {
+            self.notifier().wake_consumer();
+        }
+        Ok(())
+    }
+
+    /// Appends `value`, waiting for room per the channel's wait strategy.
+    ///
+    /// ```
+    /// use ringmpsc::{Channel, Config};
+    ///
+    /// let mut channel = Channel::new(Config::new(1, 1, false)).unwrap(); // 2 slots
+    /// let producer = channel.register().unwrap();
+    /// let sender = std::thread::spawn(move || {
+    ///     for i in 0..100u32 {
+    ///         producer.send(i).unwrap(); // waits while the ring is full
+    ///     }
+    /// });
+    /// let mut sum = 0;
+    /// while let Ok(v) = channel.recv() {
+    ///     sum += v;
+    /// }
+    /// sender.join().unwrap();
+    /// assert_eq!(sum, 99 * 100 / 2);
+    /// ```
+    ///
+    /// # Errors
+    /// [`SendError`] holding `value` when the channel is closed or its
+    /// consumer is gone.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        let mut value = value;
+        loop {
+            match self.push(value) {
+                Ok(()) => return Ok(()),
+                Err(PushError::Closed(v)) => return Err(SendError(v)),
+                Err(PushError::Full(v)) => value = v,
+            }
+            self.wait_for_room();
+        }
+    }
+
+    fn wait_for_room(&self) {
+        let ring = self.ring();
+        self.notifier()
+            .wait_producer(|| ring.is_closed() || ring.has_room(&self.cursor), None);
+    }
+
+    /// Reserves up to `n` contiguous slots for zero-copy writes (fewer at
+    /// the wrap point); `None` when the ring is full or closed.
+    pub fn reserve(&mut self, n: usize) -> Option<Reservation<'_, T>> {
+        let after_publish = self.wakes_consumer.then(|| self.notifier() as &dyn AfterPublish);
+        // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only producer, held
+        // by the reservation.
+        unsafe { self.ring().reserve(&self.cursor, n, after_publish) }
+    }
+
+    /// Like [`reserve`](Self::reserve), but waits (per the wait strategy)
+    /// while the ring is full; `None` only when the channel is closed.
+    ///
+    /// ```
+    /// use ringmpsc::{Channel, Config};
+    ///
+    /// let mut channel = Channel::new(Config::new(4, 1, false)).unwrap();
+    /// let mut producer = channel.register().unwrap();
+    /// let mut next = 0u64;
+    /// while next < 10 {
+    ///     // Fewer slots than asked come back at the wrap point: loop.
+    ///     let reservation = producer.reserve_with_backoff(10 - next as usize).unwrap();
+    ///     next += reservation.fill_with(|i| next + i as u64) as u64;
+    /// }
+    /// let mut seen = Vec::new();
+    /// channel.consume_all(|v| seen.push(*v));
+    /// assert!(seen.into_iter().eq(0..10));
+    /// ```
+    pub fn reserve_with_backoff(&mut self, n: usize) -> Option<Reservation<'_, T>> {
+        if n == 0 {
+            return None;
+        }
+        loop {
+            let ring = self.ring();
+            if ring.is_closed() {
+                return None;
+            }
+            if ring.has_room(&self.cursor) {
+                // Only this producer fills the ring, so the room stays.
+                return self.reserve(n);
+            }
+            self.wait_for_room();
+        }
+    }
+
+    /// Registers another producer of the same channel, with its own ring
+    /// (so no order holds between the two).
+    ///
+    /// # Errors
+    /// As [`Channel::register`](crate::Channel::register).
+    /// [`RegisterError::Unsupported`] for a producer of a
+    /// `channel!`-generated channel, whose set of producers is fixed.
+    pub fn try_clone(&self) -> Result<Producer<T>, RegisterError> {
+        match &self.owner {
+            Owner::Channel(shared) => Shared::register(shared),
+            Owner::Fixed(_) => Err(RegisterError::Unsupported),
+        }
+    }
+
+    /// `true` once the channel is closed or its consumer is gone.
+    pub fn is_closed(&self) -> bool {
+        self.ring().is_closed()
+    }
+
+    /// Slots in this producer's ring.
+    pub fn capacity(&self) -> usize {
+        self.ring().capacity()
+    }
+}
+
+impl<T> Drop for Producer<T> {
+    fn drop(&mut self) {
+        if let Owner::Channel(shared) = &self.owner {
+            shared.release(self.id);
+        }
+    }
+}
+
+impl<T> fmt::Debug for Producer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer")
+            .field("id", &self.id)
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Registers producers from any thread; clonable, `Send + Sync`. Counts as
+/// a potential sender: while one lives, receives do not report a disconnect.
+pub struct Registrar<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Registrar<T> {
+    pub(crate) fn new(shared: Arc<Shared<T>>) -> Self {
+        shared.add_sender();
+        Registrar { shared }
+    }
+
+    /// Registers a producer with its own ring.
+    ///
+    /// # Errors
+    /// As [`Channel::register`](crate::Channel::register).
+    pub fn register(&self) -> Result<Producer<T>, RegisterError> {
+        Shared::register(&self.shared)
+    }
+}
+
+impl<T> Clone for Registrar<T> {
+    fn clone(&self) -> Self {
+        Registrar::new(Arc::clone(&self.shared))
+    }
+}
+
+impl<T> Drop for Registrar<T> {
+    fn drop(&mut self) {
+        self.shared.drop_sender();
+    }
+}
+
+impl<T> fmt::Debug for Registrar<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registrar").finish_non_exhaustive()
+    }
+}
