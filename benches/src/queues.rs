@@ -291,73 +291,76 @@ generated_queue! {
     (Gen4L, Gen4Large, Gen4LargeHandler, producers, Large, 4096, 4),
 }
 
-// ---------------------------------------------------------- crossbeam
+// ------------------------------------------- crossbeam, flume, std mpsc
 
-/// `crossbeam-channel` bounded (array flavour).
-pub struct Crossbeam;
+/// A peer whose bounded channel hands out a clonable sender, a blocking
+/// `recv` and a non-blocking draining iterator (`|rx| iterator`).
+macro_rules! clonable_sender_queue {
+    ($(#[$doc:meta])* $queue:ident, $name:literal, $bounded:path, $tx:ty, $rx:ty, |$r:ident| $drain:expr) => {
+        $(#[$doc])*
+        pub struct $queue;
 
-impl<M: Msg> Queue<M> for Crossbeam {
-    const NAME: &'static str = "crossbeam-channel";
-    const PARKS: bool = true;
-    type Tx = crossbeam_channel::Sender<M>;
-    type Rx = crossbeam_channel::Receiver<M>;
+        impl<M: Msg> Queue<M> for $queue {
+            const NAME: &'static str = $name;
+            const PARKS: bool = true;
+            type Tx = $tx;
+            type Rx = $rx;
 
-    fn channel(capacity: usize, producers: usize, _: Waiting) -> Option<(Vec<Self::Tx>, Self::Rx)> {
-        let (tx, rx) = crossbeam_channel::bounded(capacity);
-        Some((vec![tx; producers], rx))
-    }
-    #[inline]
-    fn send(tx: &mut Self::Tx, m: M) {
-        tx.send(m).expect("receiver alive");
-    }
-    #[inline]
-    fn try_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
-        rx.try_iter().map(&mut f).count()
-    }
-    fn wait_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
-        match rx.recv() {
-            Ok(m) => {
-                f(m);
-                1 + rx.try_iter().map(&mut f).count()
+            fn channel(capacity: usize, producers: usize, _: Waiting) -> Option<(Vec<Self::Tx>, Self::Rx)> {
+                let (tx, rx) = $bounded(capacity);
+                Some((vec![tx; producers], rx))
             }
-            Err(_) => 0,
+            #[inline]
+            fn send(tx: &mut Self::Tx, m: M) {
+                tx.send(m).expect("receiver alive");
+            }
+            #[inline]
+            fn try_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
+                let $r = rx;
+                $drain.map(&mut f).count()
+            }
+            fn wait_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
+                match rx.recv() {
+                    Ok(m) => {
+                        f(m);
+                        1 + Self::try_drain(rx, f)
+                    }
+                    Err(_) => 0,
+                }
+            }
         }
-    }
+    };
 }
 
-// --------------------------------------------------------------- flume
+clonable_sender_queue!(
+    /// `crossbeam-channel` bounded (array flavour).
+    Crossbeam,
+    "crossbeam-channel",
+    crossbeam_channel::bounded,
+    crossbeam_channel::Sender<M>,
+    crossbeam_channel::Receiver<M>,
+    |rx| rx.try_iter()
+);
 
-/// `flume` bounded.
-pub struct Flume;
+clonable_sender_queue!(
+    /// `flume` bounded.
+    Flume,
+    "flume",
+    flume::bounded,
+    flume::Sender<M>,
+    flume::Receiver<M>,
+    |rx| rx.drain()
+);
 
-impl<M: Msg> Queue<M> for Flume {
-    const NAME: &'static str = "flume";
-    const PARKS: bool = true;
-    type Tx = flume::Sender<M>;
-    type Rx = flume::Receiver<M>;
-
-    fn channel(capacity: usize, producers: usize, _: Waiting) -> Option<(Vec<Self::Tx>, Self::Rx)> {
-        let (tx, rx) = flume::bounded(capacity);
-        Some((vec![tx; producers], rx))
-    }
-    #[inline]
-    fn send(tx: &mut Self::Tx, m: M) {
-        tx.send(m).expect("receiver alive");
-    }
-    #[inline]
-    fn try_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
-        rx.drain().map(&mut f).count()
-    }
-    fn wait_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
-        match rx.recv() {
-            Ok(m) => {
-                f(m);
-                1 + rx.drain().map(&mut f).count()
-            }
-            Err(_) => 0,
-        }
-    }
-}
+clonable_sender_queue!(
+    /// `std::sync::mpsc::sync_channel`.
+    StdSync,
+    "std-sync_channel",
+    std::sync::mpsc::sync_channel,
+    std::sync::mpsc::SyncSender<M>,
+    std::sync::mpsc::Receiver<M>,
+    |rx| rx.try_iter()
+);
 
 // --------------------------------------------------------------- kanal
 
@@ -402,40 +405,6 @@ impl<M: Msg> Queue<M> for Kanal {
             Ok(m) => {
                 f(m);
                 1 + Self::try_drain(rx, f)
-            }
-            Err(_) => 0,
-        }
-    }
-}
-
-// ----------------------------------------------------------------- std
-
-/// `std::sync::mpsc::sync_channel`.
-pub struct StdSync;
-
-impl<M: Msg> Queue<M> for StdSync {
-    const NAME: &'static str = "std-sync_channel";
-    const PARKS: bool = true;
-    type Tx = std::sync::mpsc::SyncSender<M>;
-    type Rx = std::sync::mpsc::Receiver<M>;
-
-    fn channel(capacity: usize, producers: usize, _: Waiting) -> Option<(Vec<Self::Tx>, Self::Rx)> {
-        let (tx, rx) = std::sync::mpsc::sync_channel(capacity);
-        Some((vec![tx; producers], rx))
-    }
-    #[inline]
-    fn send(tx: &mut Self::Tx, m: M) {
-        tx.send(m).expect("receiver alive");
-    }
-    #[inline]
-    fn try_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
-        rx.try_iter().map(&mut f).count()
-    }
-    fn wait_drain<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
-        match rx.recv() {
-            Ok(m) => {
-                f(m);
-                1 + rx.try_iter().map(&mut f).count()
             }
             Err(_) => 0,
         }

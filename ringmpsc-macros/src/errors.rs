@@ -20,7 +20,9 @@ impl Errors {
         self.push(syn::Error::new_spanned(node, message));
     }
 
-    pub(crate) fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
+    /// The one place that decides whether validation succeeded: `value`
+    /// when no error was collected, else every error combined.
+    pub(crate) fn finish<T>(self, value: T) -> syn::Result<T> {
+        self.0.map_or(Ok(value), Err)
     }
 }

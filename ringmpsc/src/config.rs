@@ -58,6 +58,34 @@ impl Config {
         }
     }
 
+    /// The same configuration with rings of `2^ring_bits` slots.
+    ///
+    /// ```
+    /// use ringmpsc::Config;
+    ///
+    /// let config = Config::default().with_ring_bits(10).with_max_producers(4).with_metrics(true);
+    /// assert_eq!(config, Config::new(10, 4, true));
+    /// ```
+    pub const fn with_ring_bits(self, ring_bits: u8) -> Self {
+        Config { ring_bits, ..self }
+    }
+
+    /// The same configuration with room for `max_producers` live producers.
+    pub const fn with_max_producers(self, max_producers: usize) -> Self {
+        Config {
+            max_producers,
+            ..self
+        }
+    }
+
+    /// The same configuration with per-ring counters on or off.
+    pub const fn with_metrics(self, enable_metrics: bool) -> Self {
+        Config {
+            enable_metrics,
+            ..self
+        }
+    }
+
     /// Slots per ring, `2^ring_bits` (saturating for out-of-range values;
     /// such a config fails [`validate`](Config::validate) anyway).
     pub const fn capacity(&self) -> usize {

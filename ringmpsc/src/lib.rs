@@ -6,9 +6,10 @@
 //! in batches with one atomic store per batch (the Disruptor pattern).
 //! Order is FIFO per producer; there is no order across producers.
 //!
-//! - [`Channel`] / [`Producer`]: the MPSC channel. `InlineChannel` keeps
+//! - [`Channel`] / [`Producer`]: the MPSC channel. [`InlineChannel`] keeps
 //!   every ring in one up-front block (feature `stack-ring`).
-//! - [`Ring`] / `StackRing`: the SPSC ring on its own.
+//! - [`Ring`] / [`StackRing`]: the SPSC ring on its own; [`StaticRing`] lives
+//!   in a `static` (feature `stack-ring`).
 //! - [`Reservation`]: zero-copy writes straight into a ring.
 //! - [`Config`] and [`WaitStrategy`]: sizing and blocking behaviour.
 //!
@@ -45,20 +46,30 @@
 //!
 //! - `channel/`: the MPSC channel — `registry` (shared state, ring
 //!   allocation and recycling, close, disconnect), `producer` ([`Producer`],
-//!   [`Registrar`]), `consumer` ([`Channel`]), `inline` (`InlineChannel`),
+//!   [`Registrar`]), `consumer` ([`Channel`]), `inline` ([`InlineChannel`]),
 //!   `fixed` (the runtime behind [`channel!`](crate::channel)). Waking the
 //!   other side belongs to this layer.
 //! - `wait`: [`WaitStrategy`] and the park/wake handshake.
 //! - `ring/`: the SPSC ring — `core` (the algorithm and `RawRing`; with
 //!   `reservation`, the only code that touches slots), `storage`,
 //!   `reservation` ([`Reservation`]), `split` ([`RingProducer`],
-//!   [`RingConsumer`]), `buffer` ([`RingBuffer`], [`Ring`], `StackRing`),
-//!   `static_ring` (`StaticRing`). It knows nothing of channels.
+//!   [`RingConsumer`]), `buffer` ([`RingBuffer`], [`Ring`], [`StackRing`]),
+//!   `static_ring` ([`StaticRing`]). It knows nothing of channels.
 //! - `config`, `error`, `metrics`, `message`: plain types.
 //! - `sync`: the std/loom shim every atomic, lock and slot cell comes from,
 //!   so loom model-checks the real code.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Links to the feature-gated items: to them with the feature (as on
+// docs.rs), to the types they are built on without it.
+#![cfg_attr(
+    feature = "stack-ring",
+    doc = "<!-- links -->\n\n[`StackRing`]: crate::StackRing\n[`StaticRing`]: crate::StaticRing\n[`InlineChannel`]: crate::InlineChannel"
+)]
+#![cfg_attr(
+    not(feature = "stack-ring"),
+    doc = "<!-- links -->\n\n[`StackRing`]: crate::RingBuffer\n[`StaticRing`]: crate::RingBuffer\n[`InlineChannel`]: crate::Channel"
+)]
 
 mod channel;
 mod config;

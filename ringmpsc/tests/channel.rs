@@ -63,17 +63,20 @@ fn fifo_stress(wait: WaitStrategy, bits: u8) {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "sleeps and large stress loops; too slow under miri")]
 fn fifo_8_producers_busy_spin() {
     fifo_stress(WaitStrategy::BusySpin, 10);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "sleeps and large stress loops; too slow under miri")]
 fn fifo_8_producers_park_small_rings() {
     // Tiny rings: producers block in `send` all the time (WAIT-2).
     fifo_stress(WaitStrategy::Park, 3);
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "sleeps and large stress loops; too slow under miri")]
 fn fifo_8_producers_yield() {
     fifo_stress(WaitStrategy::Yield, 6);
 }
@@ -148,6 +151,7 @@ fn consume_all_up_to_serves_every_producer() {
 /// RB-CLOSE-1: close while producers are mid-send: every value is either
 /// delivered or returned, never lost or duplicated.
 #[test]
+#[cfg_attr(miri, ignore = "sleeps and large stress loops; too slow under miri")]
 fn close_while_producers_send() {
     let mut ch = channel::<u64>(4, 4, WaitStrategy::Park);
     let accepted = Arc::new(AtomicU64::new(0));
@@ -192,6 +196,7 @@ fn close_while_producers_send() {
 /// The consumer end dropped: producers see `Closed` at once, queued values
 /// are dropped exactly once (RB-DROP-1, RB-CLOSE-1).
 #[test]
+#[cfg_attr(miri, ignore = "sleeps and large stress loops; too slow under miri")]
 fn consumer_dropped_while_producers_push() {
     let d = drops();
     let ch = channel::<DropCounter>(3, 2, WaitStrategy::Park);
@@ -223,6 +228,7 @@ fn consumer_dropped_while_producers_push() {
 /// CH-DISC-1: when every producer is dropped and the rings are empty,
 /// `recv` returns an error instead of hanging.
 #[test]
+#[cfg_attr(miri, ignore = "sleeps and large stress loops; too slow under miri")]
 fn all_producers_dropped_disconnects() {
     for wait in [WaitStrategy::Park, WaitStrategy::BusySpin, WaitStrategy::Yield] {
         let mut ch = channel::<u8>(4, 4, wait);
@@ -269,6 +275,7 @@ fn registrar_counts_as_sender() {
 /// WAIT-1: a consumer parked in `recv` wakes on the next commit, from
 /// `push`, `send` and a reservation commit.
 #[test]
+#[cfg_attr(miri, ignore = "sleeps and large stress loops; too slow under miri")]
 fn recv_wakes_a_parked_consumer() {
     let mut ch = channel::<u32>(4, 2, WaitStrategy::Park);
     let mut p = ch.register().unwrap();
@@ -292,6 +299,7 @@ fn recv_wakes_a_parked_consumer() {
 /// WAIT-2: a producer parked in `send` on a full ring wakes when the
 /// consumer frees room.
 #[test]
+#[cfg_attr(miri, ignore = "sleeps and large stress loops; too slow under miri")]
 fn send_wakes_when_room_appears() {
     let mut ch = channel::<u32>(1, 1, WaitStrategy::Park);
     let p = ch.register().unwrap();
@@ -388,6 +396,7 @@ fn len_and_try_recv_rotation() {
 /// Producers registered from other threads through the registrar while the
 /// consumer runs elsewhere; the channel itself moved to the consumer thread.
 #[test]
+#[cfg_attr(miri, ignore = "sleeps and large stress loops; too slow under miri")]
 fn registrar_from_many_threads_after_channel_moved() {
     let ch = channel::<u64>(8, 8, WaitStrategy::Park);
     let reg = ch.registrar();

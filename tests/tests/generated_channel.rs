@@ -279,6 +279,7 @@ fn consumer_drop_closes() {
 
 /// Producers are `Send + 'static` and work from `tokio::spawn`; the
 /// consumer runs on the runtime too, yielding between polls.
+#[cfg_attr(miri, ignore = "tokio's runtime is not run under miri")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn producers_work_from_tokio_tasks() {
     let drops = Arc::new(AtomicUsize::new(0));
@@ -323,4 +324,44 @@ async fn producers_work_from_tokio_tasks() {
     t2.await.unwrap();
     assert_eq!((check.count[0], check.count[2]), (n, n));
     assert_eq!(drops.load(Ordering::SeqCst) as u64, n);
+}
+
+/// A one-byte message for the limit test.
+#[ringmpsc::ring_message]
+#[derive(Debug)]
+struct Byte(u8);
+
+ringmpsc::channel! {
+    /// The largest channel `channel!` accepts: the biggest capacity and
+    /// the most rings.
+    Largest(capacity = 1048576) {
+        first: Byte,
+        rest: [Byte; 127],
+    }
+}
+
+/// MAC-CH-1: the macro's limits (copied as literals into the proc-macro
+/// crate, which cannot depend on the runtime) are the runtime's: the
+/// largest declaration it accepts has `2^MAX_RING_BITS` slots per ring and
+/// `MAX_PRODUCERS` rings, and it works end to end.
+#[test]
+#[cfg_attr(miri, ignore = "allocates 128 rings of 1 Mi slots")]
+fn macro_limits_are_the_runtime_limits() {
+    assert_eq!(Largest::CAPACITY, 1 << ringmpsc::MAX_RING_BITS);
+    assert_eq!(Largest::PRODUCERS, ringmpsc::MAX_PRODUCERS);
+    let (producers, mut consumer) = Largest::channel();
+    producers.rest[126].push(Byte(7)).unwrap();
+
+    struct Sum(u64);
+    impl LargestHandler for Sum {
+        fn first(&mut self, msg: Byte) {
+            self.0 += u64::from(msg.0);
+        }
+        fn rest(&mut self, index: usize, msg: Byte) {
+            self.0 += index as u64 * u64::from(msg.0);
+        }
+    }
+    let mut sum = Sum(0);
+    assert_eq!(consumer.consume_all(&mut sum), 1);
+    assert_eq!(sum.0, 126 * 7);
 }

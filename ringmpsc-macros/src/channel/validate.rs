@@ -28,8 +28,11 @@ pub(crate) struct Producer<'a> {
     pub(crate) group: Option<usize>,
 }
 
-pub(crate) fn channel<'a>(decl: &'a ChannelDecl, errors: &mut Errors) -> Option<ValidChannel<'a>> {
-    let mut capacity = None;
+/// The checked declaration, or every problem found, combined.
+pub(crate) fn channel(decl: &ChannelDecl) -> syn::Result<ValidChannel<'_>> {
+    let errors = &mut Errors::default();
+    // Stays at the minimum when missing or invalid; the error says why.
+    let mut capacity = MIN_CAPACITY;
     let mut metrics = false;
     let mut seen_options = HashMap::new();
     for option in &decl.options {
@@ -39,7 +42,7 @@ pub(crate) fn channel<'a>(decl: &'a ChannelDecl, errors: &mut Errors) -> Option<
             continue;
         }
         match key.as_str() {
-            "capacity" => capacity = check_capacity(&option.value, errors),
+            "capacity" => capacity = check_capacity(&option.value, errors).unwrap_or(capacity),
             "metrics" => match &option.value {
                 Expr::Lit(ExprLit {
                     lit: Lit::Bool(b), ..
@@ -96,8 +99,8 @@ pub(crate) fn channel<'a>(decl: &'a ChannelDecl, errors: &mut Errors) -> Option<
             ),
         );
     }
-    Some(ValidChannel {
-        capacity: capacity?,
+    std::mem::take(errors).finish(ValidChannel {
+        capacity,
         metrics,
         producers,
     })

@@ -2,30 +2,31 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::{Data, DeriveInput, Fields};
+use syn::{Data, DeriveInput, Field};
 
-use super::parse::{strip_field_attrs, Message, Storage};
+use super::parse::{strip_field_attrs, FieldPlan, Message, Storage};
 
 /// The item with its collections boxed, plus the trait impl and checks.
 pub(crate) fn attribute(input: &mut DeriveInput, message: &Message) -> TokenStream {
-    let mut plans = message.fields.iter();
-    let mut rewrite = |fields: &mut Fields| {
-        for field in fields.iter_mut() {
-            let plan = plans.next().expect("one plan per field");
-            if plan.storage == Storage::Boxed {
-                let ty = &field.ty;
-                field.ty = syn::parse_quote!(::std::boxed::Box<#ty>);
-            }
+    for plan in message.fields.iter().filter(|p| p.storage == Storage::Boxed) {
+        if let Some(field) = field_mut(&mut input.data, plan) {
+            let ty = &field.ty;
+            field.ty = syn::parse_quote!(::std::boxed::Box<#ty>);
         }
-    };
-    match &mut input.data {
-        Data::Struct(s) => rewrite(&mut s.fields),
-        Data::Enum(e) => e.variants.iter_mut().for_each(|v| rewrite(&mut v.fields)),
-        Data::Union(_) => unreachable!("rejected by validation"),
     }
     strip_field_attrs(input);
     let checks = derive(input, message);
     quote!(#input #checks)
+}
+
+/// The field a plan was made for.
+fn field_mut<'a>(data: &'a mut Data, plan: &FieldPlan) -> Option<&'a mut Field> {
+    let fields = match (data, plan.variant) {
+        (Data::Struct(s), None) => &mut s.fields,
+        (Data::Enum(e), Some(v)) => &mut e.variants.iter_mut().nth(v)?.fields,
+        _ => return None,
+    };
+    fields.iter_mut().nth(plan.index)
 }
 
 /// The `RingMessage` impl and the compile-time layout check.

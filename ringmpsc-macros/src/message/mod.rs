@@ -30,7 +30,7 @@ pub(crate) fn attribute(args: TokenStream, item: TokenStream) -> TokenStream {
     let options = parse::options_from_args(args, &mut errors);
     let message = parse::message(&input, Flavor::Attribute, options, &mut errors);
     validate::message(&input, &message, &mut errors);
-    match errors.finish() {
+    match errors.finish(()) {
         Ok(()) => expand::attribute(&mut input, &message),
         Err(error) => {
             // Emit the item without our field attributes, plus the errors.
@@ -50,7 +50,7 @@ pub(crate) fn derive(item: TokenStream) -> TokenStream {
     let options = parse::options_from_attrs(&input.attrs, &mut errors);
     let message = parse::message(&input, Flavor::Derive, options, &mut errors);
     validate::message(&input, &message, &mut errors);
-    match errors.finish() {
+    match errors.finish(()) {
         Ok(()) => expand::derive(&input, &message),
         Err(error) => error.into_compile_error(),
     }

@@ -31,6 +31,10 @@ pub(crate) enum Storage {
 }
 
 pub(crate) struct FieldPlan {
+    /// Where the field is: its variant's index (`None` in a struct) and
+    /// its index among that variant's (or struct's) fields.
+    pub(crate) variant: Option<usize>,
+    pub(crate) index: usize,
     /// `field`, `0`, or `Variant.field`.
     pub(crate) label: String,
     pub(crate) storage: Storage,
@@ -124,25 +128,30 @@ fn parse_option(
 /// The storage plan of every field.
 pub(crate) fn message(input: &DeriveInput, flavor: Flavor, options: Options, errors: &mut Errors) -> Message {
     let mut fields = Vec::new();
-    let mut plan = |prefix: Option<&syn::Ident>, all: &Fields, errors: &mut Errors| {
-        for (i, field) in all.iter().enumerate() {
+    let mut plan = |variant: Option<(usize, &syn::Ident)>, all: &Fields, errors: &mut Errors| {
+        for (index, field) in all.iter().enumerate() {
             let name = field
                 .ident
                 .as_ref()
-                .map_or_else(|| i.to_string(), ToString::to_string);
-            let label = match prefix {
-                Some(variant) => format!("{variant}.{name}"),
+                .map_or_else(|| index.to_string(), ToString::to_string);
+            let label = match variant {
+                Some((_, variant)) => format!("{variant}.{name}"),
                 None => name,
             };
             let storage = field_storage(field, flavor, errors);
-            fields.push(FieldPlan { label, storage });
+            fields.push(FieldPlan {
+                variant: variant.map(|(v, _)| v),
+                index,
+                label,
+                storage,
+            });
         }
     };
     match &input.data {
         Data::Struct(s) => plan(None, &s.fields, errors),
         Data::Enum(e) => {
-            for variant in &e.variants {
-                plan(Some(&variant.ident), &variant.fields, errors);
+            for (v, variant) in e.variants.iter().enumerate() {
+                plan(Some((v, &variant.ident)), &variant.fields, errors);
             }
         }
         // Rejected by validation.
