@@ -237,7 +237,7 @@ pub use ringmpsc_macros::channel;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::channel::fixed::{
-        fixed_channel, FixedConsumer, FixedControl, FixedHost, FixedRing, Headers, RingSet,
+        fixed_channel, FixedConsumer, FixedControl, FixedHost, FixedRing, Handles, Headers, RingSet,
     };
     pub use crate::message::check_layout;
 }

@@ -55,7 +55,7 @@ pub struct Channel<T> {
 // keeps alive; consuming needs `&mut self` (RB-UNIQ-1), so moving the
 // channel moves the consumer role.
 unsafe impl<T: Send> Send for Channel<T> {}
-// SAFETY: the `&self` methods (register, len, close, metrics, ...) only use
+// SAFETY: RB-UNIQ-1: the `&self` methods (register, len, close, metrics, ...) only use
 // atomics and the registry lock; consuming needs `&mut self`.
 unsafe impl<T: Send> Sync for Channel<T> {}
 

@@ -29,7 +29,7 @@ pub struct FixedRing<T, const N: usize> {
 // and the one consumer that `fixed_channel` creates for it; values cross
 // threads, hence `T: Send`.
 unsafe impl<T: Send, const N: usize> Send for FixedRing<T, N> {}
-// SAFETY: as for `Send`.
+// SAFETY: RB-UNIQ-1, as for `Send`.
 unsafe impl<T: Send, const N: usize> Sync for FixedRing<T, N> {}
 
 impl<T, const N: usize> fmt::Debug for FixedRing<T, N> {
@@ -48,6 +48,16 @@ mod sealed {
 /// The ring headers of a set, gathered before its host exists (opaque).
 #[derive(Debug, Default)]
 pub struct Headers(Vec<NonNull<RingHeader>>);
+
+/// Makes the handles of one ring block, once (opaque). Only
+/// [`fixed_channel`] creates one, for the block it has just allocated, and
+/// no other code can reach that block: so each ring gets exactly one
+/// producer and one consumer (RB-UNIQ-1), all keeping the host (CH-LIFE-1).
+#[derive(Debug)]
+pub struct Handles {
+    host: Arc<FixedHost>,
+    next_id: usize,
+}
 
 /// A tree of fixed rings: a [`FixedRing`], an array of ring sets, or a pair
 /// of ring sets. Sealed.
@@ -71,14 +81,7 @@ pub unsafe trait RingSet: sealed::Sealed + Send + Sync + Sized + 'static {
     #[doc(hidden)]
     fn headers(&self, out: &mut Headers);
     #[doc(hidden)]
-    /// # Safety
-    /// RB-UNIQ-1: called once per allocation, so each ring gets one
-    /// producer and one consumer; CH-LIFE-1: `host` owns `self`.
-    unsafe fn handles(
-        &self,
-        host: &Arc<FixedHost>,
-        next_id: &mut usize,
-    ) -> (Self::Producers, Self::Consumers);
+    fn handles(&self, make: &mut Handles) -> (Self::Producers, Self::Consumers);
 }
 
 impl<T: Send + 'static, const N: usize> sealed::Sealed for FixedRing<T, N> {}
@@ -106,15 +109,16 @@ unsafe impl<T: Send + 'static, const N: usize> RingSet for FixedRing<T, N> {
         out.0.push(NonNull::from(self.core.header()));
     }
 
-    unsafe fn handles(&self, host: &Arc<FixedHost>, next_id: &mut usize) -> (Producer<T>, FixedConsumer<T>) {
-        let ring = RawRing::from(self.core.ring());
-        let id = *next_id;
-        *next_id += 1;
-        // SAFETY: RB-UNIQ-1 and CH-LIFE-1 are this function's own contract.
-        let producer = unsafe { Producer::for_fixed(ring, id, Arc::clone(host)) };
+    fn handles(&self, make: &mut Handles) -> (Producer<T>, FixedConsumer<T>) {
+        let ring = self.core.ring();
+        let id = make.next_id;
+        make.next_id += 1;
+        // SAFETY: RB-UNIQ-1 and CH-LIFE-1: `make` exists only inside
+        // `fixed_channel`, which walks its block once (see `Handles`).
+        let producer = unsafe { Producer::for_fixed(ring, id, Arc::clone(&make.host)) };
         let consumer = FixedConsumer {
-            ring,
-            host: Arc::clone(host),
+            ring: RawRing::from(ring),
+            host: Arc::clone(&make.host),
         };
         (producer, consumer)
     }
@@ -142,15 +146,10 @@ unsafe impl<X: RingSet, const K: usize> RingSet for [X; K] {
         self.iter().for_each(|x| x.headers(out));
     }
 
-    unsafe fn handles(
-        &self,
-        host: &Arc<FixedHost>,
-        next_id: &mut usize,
-    ) -> (Self::Producers, Self::Consumers) {
+    fn handles(&self, make: &mut Handles) -> (Self::Producers, Self::Consumers) {
         let mut consumers: [Option<X::Consumers>; K] = std::array::from_fn(|_| None);
         let producers = std::array::from_fn(|i| {
-            // SAFETY: forwarded contract: each element once, in order.
-            let (producer, consumer) = unsafe { self[i].handles(host, next_id) };
+            let (producer, consumer) = self[i].handles(make);
             consumers[i] = Some(consumer);
             producer
         });
@@ -182,15 +181,8 @@ unsafe impl<A: RingSet, B: RingSet> RingSet for (A, B) {
         self.1.headers(out);
     }
 
-    unsafe fn handles(
-        &self,
-        host: &Arc<FixedHost>,
-        next_id: &mut usize,
-    ) -> (Self::Producers, Self::Consumers) {
-        // SAFETY: forwarded contract: each element once, in order.
-        let a = unsafe { self.0.handles(host, next_id) };
-        // SAFETY: as above.
-        let b = unsafe { self.1.handles(host, next_id) };
+    fn handles(&self, make: &mut Handles) -> (Self::Producers, Self::Consumers) {
+        let (a, b) = (self.0.handles(make), self.1.handles(make));
         ((a.0, b.0), (a.1, b.1))
     }
 }
@@ -209,7 +201,7 @@ pub struct FixedHost {
 // SAFETY: CH-LIFE-1: the host owns the ring block, a `RingSet`, which is
 // `Send + Sync`; the header pointers point into it.
 unsafe impl Send for FixedHost {}
-// SAFETY: as for `Send`; through `&self` only atomics are touched.
+// SAFETY: CH-LIFE-1, as for `Send`; through `&self` only atomics are touched.
 unsafe impl Sync for FixedHost {}
 
 impl FixedHost {
@@ -256,7 +248,7 @@ impl fmt::Debug for FixedHost {
 /// # Safety
 /// `block` comes from `Box::<R>::into_raw` and is freed once.
 unsafe fn free_block<R>(block: NonNull<()>) {
-    // SAFETY: the caller's contract.
+    // SAFETY: CH-LIFE-1: the caller's contract: a block of `R`, freed once.
     drop(unsafe { Box::from_raw(block.cast::<R>().as_ptr()) });
 }
 
@@ -290,10 +282,13 @@ pub fn fixed_channel<R: RingSet>(enable_metrics: bool) -> (R::Producers, R::Cons
         block: block.cast(),
         free: free_block::<R>,
     });
-    let mut next_id = 0;
-    // SAFETY: RB-UNIQ-1: called once for this new allocation; CH-LIFE-1:
-    // every handle keeps `host`, which owns the rings.
-    let (producers, consumers) = unsafe { rings.handles(&host, &mut next_id) };
+    // RB-UNIQ-1: one walk over this new block; CH-LIFE-1: every handle
+    // keeps `host`, which owns the rings.
+    let mut make = Handles {
+        host: Arc::clone(&host),
+        next_id: 0,
+    };
+    let (producers, consumers) = rings.handles(&mut make);
     (producers, consumers, FixedControl { host })
 }
 

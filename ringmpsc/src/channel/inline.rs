@@ -38,7 +38,8 @@ pub type StackChannel<T, const N: usize, const P: usize> = InlineChannel<T, N, P
 /// `Box<[RingCore<T, InlineStorage<T, N>>]>` of that length, freed once.
 unsafe fn free_rings<T, const N: usize>(rings: *mut (), len: usize) {
     let rings = std::ptr::slice_from_raw_parts_mut(rings.cast::<RingCore<T, InlineStorage<T, N>>>(), len);
-    // SAFETY: the caller passes the pointer and length of the boxed slice.
+    // SAFETY: CH-LIFE-1: the caller passes the pointer and length of the
+    // boxed slice, once.
     drop(unsafe { Box::from_raw(rings) });
 }
 

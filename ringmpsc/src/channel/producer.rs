@@ -57,13 +57,10 @@ impl<T> Producer<T> {
     /// # Safety
     /// CH-LIFE-1 and RB-UNIQ-1: `ring` belongs to `shared`, and no other
     /// producer of it is alive.
-    pub(crate) unsafe fn for_channel(ring: RawRing<T>, id: usize, shared: Arc<Shared<T>>) -> Self {
-        // SAFETY: CH-LIFE-1: `shared` owns the ring (caller's duty) and is
-        // alive for this call.
-        let cursor = CachePadded::new(ProducerCursor::attach(unsafe { ring.get() }));
+    pub(crate) unsafe fn for_channel(ring: RingRef<'_, T>, id: usize, shared: Arc<Shared<T>>) -> Self {
         Producer {
-            ring,
-            cursor,
+            ring: RawRing::from(ring),
+            cursor: CachePadded::new(ProducerCursor::attach(ring)),
             wakes_consumer: shared.notifier.parks(),
             id,
             owner: Owner::Channel(shared),
@@ -75,13 +72,12 @@ impl<T> Producer<T> {
     /// # Safety
     /// CH-LIFE-1 and RB-UNIQ-1: `ring` lives as long as `host`, and this is
     /// the only producer ever created for it.
-    pub(crate) unsafe fn for_fixed(ring: RawRing<T>, id: usize, host: Arc<FixedHost>) -> Self {
-        // SAFETY: CH-LIFE-1: `host` keeps the ring alive (caller's duty).
-        let cursor = CachePadded::new(ProducerCursor::attach(unsafe { ring.get() }));
+    pub(crate) unsafe fn for_fixed(ring: RingRef<'_, T>, id: usize, host: Arc<FixedHost>) -> Self {
         Producer {
-            ring,
-            cursor,
-            wakes_consumer: host.notifier().parks(),
+            ring: RawRing::from(ring),
+            cursor: CachePadded::new(ProducerCursor::attach(ring)),
+            // A fixed channel's consumer never parks, so nothing to wake.
+            wakes_consumer: false,
             id,
             owner: Owner::Fixed(host),
         }

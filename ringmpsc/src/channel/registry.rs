@@ -54,7 +54,7 @@ impl<T> RegistryEntry<T> {
         let header = NonNull::new(self.header.load(Ordering::Acquire))?;
         // Relaxed: ordered by the Acquire above.
         let slots = NonNull::new(self.slots.load(Ordering::Relaxed))?;
-        // SAFETY: both pointers were stored together by `publish`, from one
+        // SAFETY: CH-REG-1: both pointers were stored together by `publish`, from one
         // ring of the channel, whose rings all have `capacity` slots.
         Some(unsafe { RawRing::from_parts(header, slots, capacity) })
     }
@@ -91,7 +91,7 @@ pub(crate) struct Shared<T> {
 // values between threads, hence `T: Send`; the ring protocol (RB-UNIQ-1,
 // RB-ORD-*) makes the concurrent accesses sound.
 unsafe impl<T: Send> Send for Shared<T> {}
-// SAFETY: as for `Send`: all shared mutation goes through atomics, the
+// SAFETY: CH-LIFE-1, RB-UNIQ-1: as for `Send`: all shared mutation goes through atomics, the
 // registry lock, or the single-producer/single-consumer ring protocol.
 unsafe impl<T: Send> Sync for Shared<T> {}
 
@@ -203,15 +203,15 @@ impl<T> Shared<T> {
         this.producers.fetch_add(1, Ordering::Relaxed);
         // Relaxed: a new sender only delays disconnection; nothing to publish.
         this.senders.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: CH-LIFE-1: the producer keeps `Shared` alive through its
-        // `Arc`; RB-UNIQ-1: the entry was inactive, so no other producer
-        // has the ring.
+        // SAFETY: CH-LIFE-1: the producer keeps `Shared`, which owns the
+        // ring, alive through its `Arc`; RB-UNIQ-1: the entry was inactive,
+        // so no other producer has the ring.
         Ok(unsafe { Producer::for_channel(ring, id, Arc::clone(this)) })
     }
 
     /// Finds a free, drained ring or allocates a new one (CH-REG-2).
     /// Called under the registry lock.
-    fn claim_entry(&self) -> Result<(usize, RawRing<T>), RegisterError> {
+    fn claim_entry(&self) -> Result<(usize, RingRef<'_, T>), RegisterError> {
         // Relaxed: `allocated` only grows under the lock we hold.
         let allocated = self.allocated.load(Ordering::Relaxed);
         for (id, (entry, ring)) in self.entries.iter().zip(self.rings()).enumerate() {
@@ -219,7 +219,7 @@ impl<T> Shared<T> {
             // (`head == tail`, loaded with Acquire) has no pending read by
             // the consumer, so a new producer may take it.
             if !entry.active.load(Ordering::Relaxed) && ring.len() == 0 {
-                return Ok((id, RawRing::from(ring)));
+                return Ok((id, ring));
             }
         }
         if allocated == self.entries.len() {
@@ -234,9 +234,10 @@ impl<T> Shared<T> {
         let entry = &self.entries[allocated];
         // Relaxed: read only in `Drop`, after every other handle is gone.
         entry.heap.store(core, Ordering::Relaxed);
-        // SAFETY: CH-LIFE-1: `core` is freed only in `Shared::drop`.
-        let ring = RawRing::from(unsafe { &*core }.ring());
-        entry.publish(ring);
+        // SAFETY: CH-LIFE-1: `core` is freed only in `Shared::drop`, so it
+        // outlives the borrow of `self`.
+        let ring = unsafe { &*core }.ring();
+        entry.publish(RawRing::from(ring));
         // Release: pairs with the Acquire in `allocated`; the entry is published.
         self.allocated.store(allocated + 1, Ordering::Release);
         Ok((allocated, ring))

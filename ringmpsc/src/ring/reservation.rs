@@ -113,7 +113,7 @@ impl<'a, T> Reservation<'a, T> {
     /// initialised.
     pub unsafe fn commit(self) {
         let len = self.slots.len();
-        // SAFETY: the caller promises all `len` slots are written.
+        // SAFETY: RB-PUB-1: the caller promises all `len` slots are written.
         unsafe { self.commit_n(len) }
     }
 
