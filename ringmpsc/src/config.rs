@@ -121,6 +121,37 @@ impl Config {
     }
 }
 
+impl Config {
+    /// [`validate`](Config::validate), and check that a ring of `T` of this
+    /// size can exist: `2^ring_bits * size_of::<T>()` bytes must fit in
+    /// `isize::MAX`. The error then names `ring_bits` and the largest value
+    /// that fits.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first field that is out of range.
+    pub fn validate_for<T>(&self) -> Result<(), ConfigError> {
+        self.validate()?;
+        let fits = |bits: u8| {
+            (1usize << bits)
+                .checked_mul(std::mem::size_of::<T>())
+                .is_some_and(|b| b <= isize::MAX as usize)
+        };
+        if fits(self.ring_bits) {
+            return Ok(());
+        }
+        let max = (MIN_RING_BITS..self.ring_bits)
+            .rev()
+            .find(|&b| fits(b))
+            .unwrap_or(0);
+        Err(ConfigError::new(
+            "ring_bits",
+            self.ring_bits as usize,
+            MIN_RING_BITS as usize,
+            max as usize,
+        ))
+    }
+}
+
 impl Default for Config {
     /// 16 bits (64 Ki slots per ring), 16 producers, metrics off.
     fn default() -> Self {

@@ -51,6 +51,12 @@ impl fmt::Display for ConfigError {
         if field == "capacity" && (min..=max).contains(&value) {
             // In range, so the power of two is what failed.
             write!(f, "{field} = {value} is not a power of two in {min}..={max}")
+        } else if field == "ring_bits" && max < crate::config::MAX_RING_BITS as usize {
+            // Within the crate's range, but too large for the message type.
+            write!(
+                f,
+                "{field} = {value} is out of range {min}..={max} for this message type: a ring of 2^{value} slots does not fit in memory"
+            )
         } else {
             write!(f, "{field} = {value} is out of range {min}..={max}")
         }
@@ -154,6 +160,8 @@ pub enum RegisterError {
     },
     /// The channel is closed or its consumer is gone.
     Closed,
+    /// The new producer's ring could not be allocated.
+    OutOfMemory,
     /// The channel cannot register producers: a `channel!`-generated
     /// channel has a fixed set of them, so its producers cannot be cloned.
     Unsupported,
@@ -166,6 +174,7 @@ impl fmt::Display for RegisterError {
                 write!(f, "too many producers: all {max} rings are in use")
             }
             RegisterError::Closed => f.write_str("registering on a closed channel"),
+            RegisterError::OutOfMemory => f.write_str("the new producer's ring could not be allocated"),
             RegisterError::Unsupported => {
                 f.write_str("registering is not supported: a `channel!` channel has a fixed set of producers")
             }

@@ -220,3 +220,57 @@ fn loom_fixed_channel() {
         assert!(second.push(8).unwrap_err().is_closed());
     });
 }
+
+/// Receives until the channel reports a disconnect; returns the count.
+fn drain_until_disconnected(ch: &mut Channel<u64>) -> u64 {
+    let mut received = 0;
+    loop {
+        match ch.try_recv() {
+            Ok(_) => received += 1,
+            Err(TryRecvError::Disconnected) => return received,
+            Err(TryRecvError::Empty) => thread::yield_now(),
+        }
+    }
+}
+
+/// CH-CLOSE-1: a push racing `close` either fails with the value back or is
+/// received before the consumer sees the disconnect — checked while the
+/// producer may still be running, not after joining it.
+#[test]
+fn loom_push_racing_close() {
+    loom::model(|| {
+        let mut ch = channel(WaitStrategy::BusySpin, 1);
+        let p = ch.register().unwrap();
+        let t = thread::spawn(move || {
+            let accepted = u64::from(p.push(7).is_ok());
+            (accepted, p)
+        });
+        ch.close();
+        let received = drain_until_disconnected(&mut ch);
+        let (accepted, p) = t.join().unwrap();
+        assert_eq!(received, accepted, "an accepted value was lost");
+        drop(p);
+    });
+}
+
+/// CH-CLOSE-1: a reservation open across `close` either publishes before
+/// the close settles (and is received) or reports 0 published.
+#[test]
+fn loom_reservation_across_close() {
+    loom::model(|| {
+        let mut ch = channel(WaitStrategy::BusySpin, 1);
+        let mut p = ch.register().unwrap();
+        let t = thread::spawn(move || {
+            let published = match p.reserve(2) {
+                Some(r) => r.fill_with(|i| i as u64) as u64,
+                None => 0,
+            };
+            (published, p)
+        });
+        ch.close();
+        let received = drain_until_disconnected(&mut ch);
+        let (published, p) = t.join().unwrap();
+        assert_eq!(received, published, "a published value was lost");
+        drop(p);
+    });
+}

@@ -77,3 +77,104 @@ mod imp {
 }
 
 pub(crate) use imp::*;
+
+/// The asymmetric barrier pair of the close handshake (CH-CLOSE-1).
+///
+/// The producer's side is on its fast path and costs a compiler fence; the
+/// closing consumer's side is a process-wide barrier, Linux's
+/// `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED)`, which runs a full memory
+/// barrier on every CPU running a thread of this process. A light and a
+/// heavy barrier then order each other's sides as two `SeqCst` fences
+/// would. Where `membarrier` is missing (another OS, an old kernel, a
+/// sandbox that filters it), and under loom and miri, which model no
+/// process-wide barrier, both sides are `SeqCst` fences: the same Dekker
+/// handshake, which loom checks.
+pub(crate) mod barrier {
+    #[cfg(all(target_os = "linux", not(loom), not(miri)))]
+    mod process_wide {
+        use std::sync::atomic::{AtomicU8, Ordering};
+
+        const UNKNOWN: u8 = 0;
+        const MEMBARRIER: u8 = 1;
+        const FENCES: u8 = 2;
+
+        /// Whether `membarrier` serves this process; moves once from
+        /// `UNKNOWN`. While it is not `MEMBARRIER` the light side is a
+        /// real fence, so any mix of the two sides stays ordered.
+        static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+        /// Registers the process for private expedited barriers, once.
+        pub(crate) fn init() -> bool {
+            // Relaxed: the state only selects which barrier runs; each
+            // choice is correct with either choice on the other side.
+            match STATE.load(Ordering::Relaxed) {
+                MEMBARRIER => return true,
+                FENCES => return false,
+                _ => {}
+            }
+            use rustix::thread::{membarrier, membarrier_query, MembarrierCommand, MembarrierQuery};
+            let wanted = MembarrierQuery::PRIVATE_EXPEDITED | MembarrierQuery::REGISTER_PRIVATE_EXPEDITED;
+            let ok = membarrier_query().contains(wanted)
+                && membarrier(MembarrierCommand::RegisterPrivateExpedited).is_ok();
+            // Relaxed: see above.
+            STATE.store(if ok { MEMBARRIER } else { FENCES }, Ordering::Relaxed);
+            ok
+        }
+
+        #[inline]
+        pub(crate) fn light() {
+            // Relaxed: see `STATE`.
+            if STATE.load(Ordering::Relaxed) == MEMBARRIER {
+                std::sync::atomic::compiler_fence(Ordering::SeqCst);
+            } else {
+                std::sync::atomic::fence(Ordering::SeqCst);
+            }
+        }
+
+        pub(crate) fn heavy() {
+            if !init()
+                || rustix::thread::membarrier(rustix::thread::MembarrierCommand::PrivateExpedited).is_err()
+            {
+                std::sync::atomic::fence(Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[cfg(not(all(target_os = "linux", not(loom), not(miri))))]
+    mod process_wide {
+        use crate::sync::{fence, Ordering};
+
+        pub(crate) fn init() -> bool {
+            false
+        }
+
+        #[inline]
+        pub(crate) fn light() {
+            fence(Ordering::SeqCst);
+        }
+
+        pub(crate) fn heavy() {
+            fence(Ordering::SeqCst);
+        }
+    }
+
+    /// Sets the barrier up before the first producer runs, so producers
+    /// take the cheap side from the start. Idempotent.
+    pub(crate) fn init() {
+        process_wide::init();
+    }
+
+    /// The fast side: orders this thread's earlier stores before its later
+    /// loads, against a [`heavy`] barrier.
+    #[inline]
+    pub(crate) fn light() {
+        process_wide::light();
+    }
+
+    /// The slow side: after it, either every other thread's stores before
+    /// its [`light`] barrier are visible here, or this thread's stores
+    /// before it are visible to that thread's loads after its [`light`].
+    pub(crate) fn heavy() {
+        process_wide::heavy();
+    }
+}

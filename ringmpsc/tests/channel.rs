@@ -353,7 +353,8 @@ fn handler_panic_keeps_channel_usable() {
     assert_eq!(count(&d), 8, "{remaining} left queued; all dropped once");
 }
 
-/// Values left after close and at channel drop are dropped exactly once.
+/// RB-DROP-1, CH-DROP-1: values left after close and at channel drop are
+/// dropped exactly once, when the consumer end goes.
 #[test]
 fn drop_accounting_across_close_and_drop() {
     let d = drops();
@@ -369,10 +370,12 @@ fn drop_accounting_across_close_and_drop() {
     assert_eq!(back.value, 99);
     drop(back);
     assert_eq!(count(&d), 4);
+    // CH-DROP-1: the consumer end goes, so do the 7 values left queued,
+    // although the producer still holds the rings alive.
     drop(ch);
-    assert_eq!(count(&d), 4, "the producer still holds the rings alive");
-    drop(p);
     assert_eq!(count(&d), 11);
+    drop(p);
+    assert_eq!(count(&d), 11, "nothing is dropped twice");
 }
 
 /// `len`, `is_empty` and the wait-free `try_recv` rotation.
@@ -442,12 +445,13 @@ fn stack_channel_same_contract() {
     }
     assert!(a.push(DropCounter::new(9, &d)).unwrap_err().is_full());
     assert_eq!(ch.consume_all_up_to(2, |v| assert!(v.value < 2)), 2);
-    drop(ch);
     drop(a);
     assert_eq!(count(&d), 3, "two consumed and the returned one");
-    // The two left in the ring are dropped with the last handle (_b).
-    drop(_b);
+    // CH-DROP-1: the two left in the ring go with the consumer end.
+    drop(ch);
     assert_eq!(count(&d), 5);
+    drop(_b);
+    assert_eq!(count(&d), 5, "nothing is dropped twice");
 }
 
 #[cfg(feature = "stack-ring")]

@@ -217,8 +217,8 @@ fn consume_all_up_to_is_fair_across_producers() {
     );
 }
 
-/// RB-CLOSE-1, RB-DROP-1: close returns values; queued ones are dropped
-/// with the channel; a generated producer cannot be cloned.
+/// RB-CLOSE-1, RB-DROP-1, CH-DROP-1: close returns values; queued ones are
+/// dropped with the consumer; a generated producer cannot be cloned.
 #[test]
 fn close_and_drop_accounting() {
     let drops = Arc::new(AtomicUsize::new(0));
@@ -255,14 +255,12 @@ fn close_and_drop_accounting() {
         .into_inner();
     assert_eq!(back.seq, 0);
     drop(back);
+    // CH-DROP-1: the 64 queued trades go with the consumer, although the
+    // producers still keep the ring block alive.
     drop(consumer);
-    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    assert_eq!(drops.load(Ordering::SeqCst), 66);
     drop(p);
-    assert_eq!(
-        drops.load(Ordering::SeqCst),
-        66,
-        "the 64 queued trades are dropped with the last handle"
-    );
+    assert_eq!(drops.load(Ordering::SeqCst), 66, "nothing is dropped twice");
 }
 
 /// Dropping the consumer closes the channel for producers at once.
@@ -364,4 +362,89 @@ fn macro_limits_are_the_runtime_limits() {
     let mut sum = Sum(0);
     assert_eq!(consumer.consume_all(&mut sum), 1);
     assert_eq!(sum.0, 126 * 7);
+}
+
+/// A message that can carry a producer of its own channel.
+#[ringmpsc::ring_message]
+struct Keeper {
+    /// Held only to be dropped with the message.
+    #[allow(dead_code)]
+    producer: Option<Box<ringmpsc::Producer<Keeper>>>,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+ringmpsc::channel! {
+    /// Two producers of messages that may hold a producer.
+    Keepers(capacity = 8) {
+        first: Keeper,
+        second: Keeper,
+    }
+}
+
+/// CH-DROP-1: dropping the generated consumer drops what is queued, also a
+/// message holding a producer of the same channel (no cycle keeps it).
+#[test]
+fn consumer_drop_drops_values_holding_a_producer() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (p, consumer) = Keepers::channel();
+    let keeps_second = Keeper {
+        producer: Some(Box::new(p.second)),
+        drops: drops.clone(),
+    };
+    assert!(p.first.push(keeps_second).is_ok());
+    let plain = Keeper {
+        producer: None,
+        drops: drops.clone(),
+    };
+    assert!(p.first.push(plain).is_ok());
+    drop(consumer);
+    assert_eq!(drops.load(Ordering::SeqCst), 2, "queued messages leaked");
+    let late = Keeper {
+        producer: None,
+        drops: drops.clone(),
+    };
+    assert!(p.first.push(late).unwrap_err().is_closed());
+}
+
+/// One lane of a wide channel.
+#[ringmpsc::ring_message]
+#[derive(Debug)]
+struct Lane(usize);
+
+ringmpsc::channel! {
+    /// Sixteen lanes.
+    Lanes(capacity = 4096) {
+        lanes: [Lane; 16],
+    }
+}
+
+/// CH-FAIR-1: two busy producers among sixteen take equal turns with a
+/// limit of 1 (each call starts after the last ring served).
+#[test]
+fn generated_consumer_gives_busy_producers_equal_turns() {
+    struct Count([usize; 16]);
+    impl LanesHandler for Count {
+        fn lanes(&mut self, index: usize, msg: Lane) {
+            assert_eq!(index, msg.0);
+            self.0[index] += 1;
+        }
+    }
+    let (p, mut consumer) = Lanes::channel();
+    for busy in [3, 4] {
+        for _ in 0..2_000 {
+            p.lanes[busy].push(Lane(busy)).unwrap();
+        }
+    }
+    let mut count = Count([0; 16]);
+    for _ in 0..1_600 {
+        assert_eq!(consumer.consume_all_up_to(1, &mut count), 1);
+    }
+    let (a, b) = (count.0[3], count.0[4]);
+    assert!(a.max(b) <= 2 * a.min(b), "unfair split 3:{a} 4:{b}");
 }

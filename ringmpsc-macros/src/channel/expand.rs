@@ -120,7 +120,7 @@ pub(crate) fn channel(decl: &ChannelDecl, valid: &ValidChannel<'_>) -> TokenStre
     );
     let producers_doc = format!("The producers of [`{channel}`], one public field per declared producer.");
     let consumer_doc = format!(
-        "The consumer of [`{channel}`]: drains every ring into a [`{handler}`]. Dropping it closes the channel."
+        "The consumer of [`{channel}`]: drains every ring into a [`{handler}`]. Dropping it closes the channel and drops what is still queued."
     );
     let handler_doc = format!("Receives the messages of [`{channel}`], one method per declared producer.");
 
@@ -150,7 +150,7 @@ pub(crate) fn channel(decl: &ChannelDecl, valid: &ValidChannel<'_>) -> TokenStre
                     ::ringmpsc::__private::fixed_channel::<#rings>(#metrics);
                 (
                     #producers { #(#producer_inits,)* },
-                    #consumer { rings, control, next: 0 },
+                    #consumer { control, rings, next: 0 },
                 )
             }
         }
@@ -168,8 +168,10 @@ pub(crate) fn channel(decl: &ChannelDecl, valid: &ValidChannel<'_>) -> TokenStre
 
         #[doc = #consumer_doc]
         #vis struct #consumer {
-            rings: <#rings as ::ringmpsc::__private::RingSet>::Consumers,
+            // Dropped first: closes the whole channel at once, then each
+            // ring's consumer drops what is still queued.
             control: ::ringmpsc::__private::FixedControl,
+            rings: <#rings as ::ringmpsc::__private::RingSet>::Consumers,
             next: usize,
         }
 
@@ -180,20 +182,24 @@ pub(crate) fn channel(decl: &ChannelDecl, valid: &ValidChannel<'_>) -> TokenStre
                 self.consume_all_up_to(usize::MAX, handler)
             }
 
-            /// Consumes at most `limit` messages. The ring polled first
-            /// rotates from call to call, so no producer starves.
+            /// Consumes at most `limit` messages. Each call starts with the
+            /// ring after the last one served, so busy producers take equal
+            /// turns.
             pub fn consume_all_up_to<H: #handler + ?Sized>(&mut self, limit: usize, handler: &mut H) -> usize {
-                // The ring polled first rotates; `next` stays below the
-                // ring count, so no division is needed.
+                // `next` stays below the ring count, so no division is needed.
                 let mut ring = self.next;
-                self.next = if ring + 1 >= #total { 0 } else { ring + 1 };
                 let mut taken = 0;
                 for _ in 0..#total {
                     if taken >= limit {
                         break;
                     }
-                    taken += self.poll(ring, limit - taken, handler);
+                    let served = self.poll(ring, limit - taken, handler);
                     ring = if ring + 1 >= #total { 0 } else { ring + 1 };
+                    if served > 0 {
+                        // The next call starts after the last ring served.
+                        self.next = ring;
+                        taken += served;
+                    }
                 }
                 taken
             }

@@ -47,7 +47,8 @@ pub struct Channel<T> {
     shared: Arc<Shared<T>>,
     /// The consumer's cache of published rings, in entry order.
     rings: Vec<RawRing<T>>,
-    /// Where the next poll starts: rotates for fairness.
+    /// Where the next poll starts: right after the last ring served
+    /// (CH-FAIR-1).
     next: usize,
 }
 
@@ -65,7 +66,7 @@ impl<T> Channel<T> {
     /// # Errors
     /// [`ConfigError`] if a field of `config` is out of range.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
-        config.validate()?;
+        config.validate_for::<T>()?;
         Ok(Self::from_shared(Shared::new(config)))
     }
 
@@ -140,9 +141,9 @@ impl<T> Channel<T> {
         self.consume_all_up_to_owned(usize::MAX, f)
     }
 
-    /// Consumes at most `limit` values, by reference. The ring polled first
-    /// rotates from call to call, so no producer starves when the backlog
-    /// exceeds `limit`.
+    /// Consumes at most `limit` values, by reference. Each call starts with
+    /// the ring after the last one served, so busy producers take equal
+    /// turns when the backlog exceeds `limit` (CH-FAIR-1).
     ///
     /// ```
     /// use ringmpsc::{Channel, Config};
@@ -175,19 +176,24 @@ impl<T> Channel<T> {
         }
         // `next` stays below `n` (rings are never removed), so no division.
         let start = if self.next >= n { 0 } else { self.next };
-        self.next = if start + 1 == n { 0 } else { start + 1 };
         let mut wake = WakeProducersOnDrop::new(&self.shared.notifier);
         for i in (start..n).chain(0..start) {
             // SAFETY: RB-UNIQ-1: `&mut self` makes this the only consumer.
-            wake.consumed += unsafe { self.ring(i).consume_up_to(limit - wake.consumed, &mut f) };
-            if wake.consumed == limit {
-                break;
+            let taken = unsafe { self.ring(i).consume_up_to(limit - wake.consumed, &mut f) };
+            if taken > 0 {
+                // CH-FAIR-1: the next call starts after the last ring served.
+                self.next = if i + 1 == n { 0 } else { i + 1 };
+                wake.consumed += taken;
+                if wake.consumed == limit {
+                    break;
+                }
             }
         }
         wake.consumed
     }
 
-    /// Takes one value without waiting, rotating across rings.
+    /// Takes one value without waiting; busy producers take turns
+    /// (CH-FAIR-1).
     ///
     /// ```
     /// use ringmpsc::{Channel, Config, TryRecvError};
@@ -284,9 +290,28 @@ impl<T> Channel<T> {
         self.shared.live_producers()
     }
 
-    /// Closes the channel: `push`, `send`, `reserve` and `register` fail
-    /// from now on (values come back); what is queued can still be
-    /// consumed, after which receives report a disconnect.
+    /// Closes the channel: `push`, `send`, `reserve`, commits and
+    /// `register` fail from now on (values come back); what is queued can
+    /// still be consumed, after which receives report a disconnect.
+    ///
+    /// When it returns, every publish that reported success is queued: a
+    /// push racing the close either fails with its value or is received
+    /// (CH-CLOSE-1). It waits for publishes under way, which are a few
+    /// instructions each.
+    ///
+    /// ```
+    /// use ringmpsc::{Channel, Config, TryRecvError};
+    ///
+    /// let mut channel = Channel::new(Config::new(4, 1, false)).unwrap();
+    /// let mut producer = channel.register().unwrap();
+    /// producer.push(1).unwrap();
+    /// let reservation = producer.reserve(1).unwrap();
+    /// channel.close();
+    /// assert_eq!(reservation.fill_with(|_| 2), 0); // nothing published after close
+    /// assert!(producer.push(3).unwrap_err().is_closed());
+    /// assert_eq!(channel.try_recv(), Ok(1));
+    /// assert_eq!(channel.try_recv(), Err(TryRecvError::Disconnected));
+    /// ```
     pub fn close(&self) {
         self.shared.close();
     }
@@ -306,10 +331,17 @@ impl<T> Channel<T> {
 }
 
 impl<T> Drop for Channel<T> {
-    /// The consumer is gone: producers see `Closed` from now on. Queued
-    /// values are dropped with the last handle (RB-DROP-1).
+    /// The consumer is gone: producers see `Closed` from now on, and the
+    /// queued values are dropped now, since nobody can receive them — also
+    /// those that hold a handle of this channel (CH-DROP-1).
     fn drop(&mut self) {
         self.shared.close();
+        self.refresh();
+        for i in 0..self.rings.len() {
+            // SAFETY: RB-UNIQ-1: `&mut self` makes this the only consumer;
+            // after the settled close no producer publishes any more.
+            unsafe { self.ring(i).consume_up_to(usize::MAX, drop) };
+        }
     }
 }
 

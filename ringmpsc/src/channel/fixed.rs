@@ -14,9 +14,9 @@ use std::fmt;
 use std::ptr::NonNull;
 
 use super::producer::Producer;
-use crate::ring::core::{RawRing, RingCore, RingHeader, RingRef};
+use crate::ring::core::{close_and_settle, RawRing, RingCore, RingHeader, RingRef};
 use crate::ring::storage::InlineStorage;
-use crate::sync::Arc;
+use crate::sync::{barrier, Arc, AtomicBool, Ordering};
 use crate::wait::{Notifier, WaitStrategy, WakeProducersOnDrop};
 
 /// One ring of `N` slots inside a fixed channel. Built only by
@@ -191,6 +191,8 @@ unsafe impl<A: RingSet, B: RingSet> RingSet for (A, B) {
 /// park/wake state. Opaque.
 pub struct FixedHost {
     notifier: Notifier,
+    /// Every ring is closed and the close settled (CH-CLOSE-1).
+    closed: AtomicBool,
     /// Every ring's header, in ring order (CH-LIFE-1: inside `block`).
     headers: Box<[NonNull<RingHeader>]>,
     block: NonNull<()>,
@@ -209,7 +211,7 @@ impl FixedHost {
         &self.notifier
     }
 
-    fn rings(&self) -> impl Iterator<Item = &RingHeader> {
+    fn rings(&self) -> impl Iterator<Item = &RingHeader> + Clone {
         self.headers.iter().map(|header| {
             // SAFETY: CH-LIFE-1: the headers live in `block`, which `self`
             // owns for the length of the borrow.
@@ -217,13 +219,17 @@ impl FixedHost {
         })
     }
 
+    /// Closes every ring and settles the close (CH-CLOSE-1).
     fn close(&self) {
-        self.rings().for_each(RingHeader::close);
+        close_and_settle(self.rings());
+        // Release: after the settle; pairs with the Acquire in `is_closed`.
+        self.closed.store(true, Ordering::Release);
         self.notifier.wake_all();
     }
 
     fn is_closed(&self) -> bool {
-        self.rings().all(RingHeader::is_closed)
+        // Acquire: pairs with the Release store in `close`.
+        self.closed.load(Ordering::Acquire)
     }
 }
 
@@ -270,6 +276,9 @@ fn ring_block<R: RingSet>(enable_metrics: bool) -> Box<R> {
 /// Builds a fixed channel: one allocation for every ring, then one
 /// producer and one consumer per ring, in the shape of `R`.
 pub fn fixed_channel<R: RingSet>(enable_metrics: bool) -> (R::Producers, R::Consumers, FixedControl) {
+    // Producers take the cheap side of the close handshake from their first
+    // publish (CH-CLOSE-1).
+    barrier::init();
     let block = NonNull::from(Box::leak(ring_block::<R>(enable_metrics)));
     // SAFETY: CH-LIFE-1: the block is freed only when the host made below
     // goes, and every pointer taken from it is kept by a handle of the host.
@@ -278,6 +287,7 @@ pub fn fixed_channel<R: RingSet>(enable_metrics: bool) -> (R::Producers, R::Cons
     rings.headers(&mut headers);
     let host = Arc::new(FixedHost {
         notifier: Notifier::new(WaitStrategy::Park),
+        closed: AtomicBool::new(false),
         headers: headers.0.into_boxed_slice(),
         block: block.cast(),
         free: free_block::<R>,
@@ -330,6 +340,19 @@ impl<T> FixedConsumer<T> {
     /// `true` when this ring is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl<T> Drop for FixedConsumer<T> {
+    /// Nobody consumes this ring any more: close it (unless the whole
+    /// channel was closed already) and drop what is queued (CH-DROP-1).
+    fn drop(&mut self) {
+        if !self.host.is_closed() {
+            close_and_settle(std::iter::once(self.ring().header()));
+        }
+        // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only consumer; after
+        // the settled close no producer publishes any more.
+        unsafe { self.ring().consume_up_to(usize::MAX, drop) };
     }
 }
 

@@ -6,14 +6,18 @@ use std::ops::{Deref, DerefMut};
 
 use super::consumer::Channel;
 use super::registry::{InlineRings, Shared};
-use crate::config::{Config, MAX_PRODUCERS, MAX_RING_BITS};
+use crate::config::{Config, MAX_PRODUCERS, MAX_RING_BITS, MIN_RING_BITS};
 use crate::ring::core::{RawRing, RingCore};
 use crate::ring::storage::InlineStorage;
 use crate::wait::WaitStrategy;
 
 /// A channel whose `P` rings of `N` slots each are allocated up front in
-/// one heap block. `N` must be a power of two and `P` in `1..=128`, both
-/// checked at compile time. Dereferences to [`Channel`].
+/// one heap block. `N` must be a power of two in `2..=2^20` and `P` in
+/// `1..=128`, both checked at compile time. Dereferences to [`Channel`].
+///
+/// ```compile_fail
+/// let channel = ringmpsc::InlineChannel::<u64, 1, 2>::new(); // one slot
+/// ```
 ///
 /// ```
 /// use ringmpsc::InlineChannel;
@@ -46,8 +50,8 @@ unsafe fn free_rings<T, const N: usize>(rings: *mut (), len: usize) {
 impl<T, const N: usize, const P: usize> InlineChannel<T, N, P> {
     const VALID: () = {
         assert!(
-            N.is_power_of_two() && N <= 1 << MAX_RING_BITS,
-            "InlineChannel N must be a power of two up to 2^20"
+            N.is_power_of_two() && N >= 1 << MIN_RING_BITS && N <= 1 << MAX_RING_BITS,
+            "InlineChannel N must be a power of two in 2..=2^20"
         );
         assert!(P >= 1 && P <= MAX_PRODUCERS, "InlineChannel P must be in 1..=128");
     };

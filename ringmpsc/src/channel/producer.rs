@@ -8,7 +8,7 @@ use crossbeam_utils::CachePadded;
 use super::fixed::FixedHost;
 use super::registry::Shared;
 use crate::error::{PushError, RegisterError, SendError};
-use crate::ring::core::{ProducerCursor, RawRing, RingRef};
+use crate::ring::core::{CloseGuard, ProducerCursor, RawRing, RingRef};
 use crate::ring::reservation::{AfterPublish, Reservation};
 use crate::sync::Arc;
 use crate::wait::Notifier;
@@ -114,7 +114,7 @@ impl<T> Producer<T> {
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         // SAFETY: RB-UNIQ-1: this producer is the ring's only producer and
         // `!Sync`; `reserve` borrows it mutably, so no reservation is open.
-        unsafe { self.ring().push(&self.cursor, value) }?;
+        unsafe { self.ring().push(&self.cursor, value, CloseGuard::Needed) }?;
         if self.wakes_consumer {
             self.notifier().wake_consumer();
         }
@@ -163,12 +163,16 @@ impl<T> Producer<T> {
     }
 
     /// Reserves up to `n` contiguous slots for zero-copy writes (fewer at
-    /// the wrap point); `None` when the ring is full or closed.
+    /// the wrap point); `None` when the ring is full or closed. `n == 0`
+    /// gives an empty reservation.
     pub fn reserve(&mut self, n: usize) -> Option<Reservation<'_, T>> {
         let after_publish = self.wakes_consumer.then(|| self.notifier() as &dyn AfterPublish);
         // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only producer, held
         // by the reservation.
-        unsafe { self.ring().reserve(&self.cursor, n, after_publish) }
+        unsafe {
+            self.ring()
+                .reserve(&self.cursor, n, after_publish, CloseGuard::Needed)
+        }
     }
 
     /// Like [`reserve`](Self::reserve), but waits (per the wait strategy)
@@ -191,7 +195,8 @@ impl<T> Producer<T> {
     /// ```
     pub fn reserve_with_backoff(&mut self, n: usize) -> Option<Reservation<'_, T>> {
         if n == 0 {
-            return None;
+            // Zero slots need no room: an empty reservation, unless closed.
+            return self.reserve(0);
         }
         loop {
             let ring = self.ring();

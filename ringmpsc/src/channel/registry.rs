@@ -11,9 +11,9 @@ use std::ptr::{self, NonNull};
 use super::producer::Producer;
 use crate::config::Config;
 use crate::error::RegisterError;
-use crate::ring::core::{RawRing, RingCore, RingHeader, RingRef};
+use crate::ring::core::{close_and_settle, RawRing, RingCore, RingHeader, RingRef};
 use crate::ring::storage::{HeapStorage, Slot};
-use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sync::{barrier, Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::wait::Notifier;
 
 /// One registry entry: its ring, published once (CH-REG-1), and whether a
@@ -98,6 +98,9 @@ unsafe impl<T: Send> Sync for Shared<T> {}
 impl<T> Shared<T> {
     /// A registry for `config`, with no ring yet.
     pub(crate) fn new(config: Config) -> Self {
+        // Producers take the cheap side of the close handshake from their
+        // first publish (CH-CLOSE-1).
+        barrier::init();
         Shared {
             config,
             entries: (0..config.max_producers)
@@ -150,7 +153,7 @@ impl<T> Shared<T> {
     }
 
     /// The published rings, in entry order, borrowed from `self`.
-    pub(crate) fn rings(&self) -> impl Iterator<Item = RingRef<'_, T>> + '_ {
+    pub(crate) fn rings(&self) -> impl Iterator<Item = RingRef<'_, T>> + Clone + '_ {
         (0..self.allocated()).filter_map(|id| {
             let raw = self.raw_ring(id)?;
             // SAFETY: CH-LIFE-1: `self` owns the ring and is borrowed for
@@ -180,11 +183,16 @@ impl<T> Shared<T> {
         self.closed.load(Ordering::Relaxed)
     }
 
+    /// Closes every ring and settles the close (CH-CLOSE-1): when this
+    /// returns, every publish that reported success is in its ring and no
+    /// later one can succeed. Under the registry lock, so no ring is
+    /// registered or recycled meanwhile.
     pub(crate) fn close(&self) {
         let guard = self.lock();
-        // Release: pairs with the Acquire in `no_more_senders`.
+        close_and_settle(self.rings().map(RingRef::header));
+        // Release: after the settle, so a consumer that sees `closed` (the
+        // Acquire in `no_more_senders`) also sees every settled publish.
         self.closed.store(true, Ordering::Release);
-        self.rings().for_each(RingRef::close);
         drop(guard);
         self.notifier.wake_all();
     }
@@ -229,7 +237,7 @@ impl<T> Shared<T> {
         }
         let core =
             RingCore::<T, HeapStorage<T>>::new_heap(self.config.capacity(), self.config.enable_metrics)
-                .expect("ring allocation failed");
+                .ok_or(RegisterError::OutOfMemory)?;
         let core = Box::into_raw(Box::new(core));
         let entry = &self.entries[allocated];
         // Relaxed: read only in `Drop`, after every other handle is gone.

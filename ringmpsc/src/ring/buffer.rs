@@ -6,7 +6,7 @@ use std::fmt;
 
 #[cfg(feature = "stack-ring")]
 use super::core::const_unless_loom;
-use super::core::{ProducerCursor, RingCore, RingRef};
+use super::core::{CloseGuard, ProducerCursor, RingCore, RingRef};
 use super::reservation::Reservation;
 use super::split::{RingConsumer, RingProducer};
 #[cfg(feature = "stack-ring")]
@@ -60,10 +60,14 @@ pub type Ring<T> = RingBuffer<T, HeapStorage<T>>;
 /// assert_eq!(ring.pop(), Some(5));
 /// ```
 ///
-/// A capacity that is not a power of two does not compile:
+/// A capacity that is not a power of two, or below 2, does not compile:
 ///
 /// ```compile_fail
 /// let ring = ringmpsc::StackRing::<u32, 6>::new();
+/// ```
+///
+/// ```compile_fail
+/// let ring = ringmpsc::StackRing::<u32, 1>::new();
 /// ```
 #[cfg(feature = "stack-ring")]
 pub type StackRing<T, const N: usize> = RingBuffer<T, InlineStorage<T, N>>;
@@ -74,10 +78,11 @@ impl<T> RingBuffer<T, HeapStorage<T>> {
     /// validated; [`with_capacity`](Self::with_capacity) takes just the size.
     ///
     /// # Errors
-    /// [`ConfigError`] if a field is out of range.
+    /// [`ConfigError`] if a field is out of range, or names `ring_bits` when
+    /// the buffer cannot be allocated.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
-        config.validate()?;
-        Ok(Self::build(config.capacity(), config.enable_metrics))
+        config.validate_for::<T>()?;
+        Self::build(config.capacity(), config.enable_metrics)
     }
 
     /// A ring of `capacity` slots, metrics off.
@@ -96,16 +101,18 @@ impl<T> RingBuffer<T, HeapStorage<T>> {
         if !capacity.is_power_of_two() || !(min..=max).contains(&capacity) {
             return Err(ConfigError::new("capacity", capacity, min, max));
         }
-        Ok(Self::build(capacity, false))
+        Self::build(capacity, false)
     }
 
-    fn build(capacity: usize, enable_metrics: bool) -> Self {
-        let core = RingCore::new_heap(capacity, enable_metrics).expect("ring allocation failed");
-        RingBuffer {
-            core,
+    fn build(capacity: usize, enable_metrics: bool) -> Result<Self, ConfigError> {
+        let bits = capacity.trailing_zeros() as usize;
+        // The allocator refused: report the size as out of range.
+        let refused = ConfigError::new("ring_bits", bits, MIN_RING_BITS as usize, bits - 1);
+        Ok(RingBuffer {
+            core: RingCore::new_heap(capacity, enable_metrics).ok_or(refused)?,
             producer: ProducerCursor::new(),
             consuming: Cell::new(false),
-        }
+        })
     }
 }
 
@@ -147,19 +154,23 @@ impl<T, S: Storage<T>> RingBuffer<T, S> {
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         // SAFETY: RB-UNIQ-1: the ring is `!Sync` and `reserve` borrows it
         // mutably, so this thread is the only producer right now.
-        unsafe { self.ring().push(&self.producer, value) }
+        unsafe { self.ring().push(&self.producer, value, CloseGuard::Unneeded) }
     }
 
     /// Reserves up to `n` contiguous slots for zero-copy writes. Fewer than
     /// `n` come back at the wrap point (loop until done); `None` when the
-    /// ring is full or closed, or `n == 0`.
+    /// ring is full or closed. `n == 0` gives an empty reservation.
     ///
     /// See [`Reservation`] for the ways to fill and publish the slots.
     #[inline]
     pub fn reserve(&mut self, n: usize) -> Option<Reservation<'_, T>> {
         // SAFETY: RB-UNIQ-1: `&mut self` makes this the only producer, and
         // the reservation keeps that borrow until it is committed or dropped.
-        unsafe { self.core.ring().reserve(&self.producer, n, None) }
+        unsafe {
+            self.core
+                .ring()
+                .reserve(&self.producer, n, None, CloseGuard::Unneeded)
+        }
     }
 
     /// Consumes every value present, by reference, in FIFO order; each is

@@ -24,7 +24,7 @@ use super::reservation::{AfterPublish, Reservation};
 use super::storage::{HeapStorage, InlineStorage, Slot, Storage};
 use crate::error::PushError;
 use crate::metrics::{Counter, MetricsSnapshot};
-use crate::sync::{AtomicBool, AtomicU64, Ordering};
+use crate::sync::{barrier, AtomicBool, AtomicU64, Ordering};
 
 /// Declares a `const fn`, or a plain `fn` under loom, whose atomics and
 /// cells are not const-constructible.
@@ -52,6 +52,9 @@ struct ConsumerLine {
 struct ProducerLine {
     tail: AtomicU64,
     closed: AtomicBool,
+    /// The producer is between its check of `closed` and its publish; read
+    /// only by a closing consumer (CH-CLOSE-1).
+    in_flight: AtomicBool,
     full_events: Counter,
 }
 
@@ -83,6 +86,7 @@ impl RingHeader {
                 producer: CachePadded::new(ProducerLine {
                     tail: AtomicU64::new(0),
                     closed: AtomicBool::new(false),
+                    in_flight: AtomicBool::new(false),
                     full_events: Counter::new(),
                 }),
                 metrics,
@@ -92,16 +96,43 @@ impl RingHeader {
 }
 
 impl RingHeader {
-    /// Closes the ring: later pushes and reservations fail (RB-CLOSE-1).
+    /// Raises the close flag: publishes that begin after it fail
+    /// (RB-CLOSE-1). [`close_and_settle`] also waits for those under way.
     pub(crate) fn close(&self) {
-        // Relaxed: a flag that orders no data; see `RingRef::push`.
+        // Relaxed: ordered against the producers' window by the barrier
+        // pair in `close_and_settle` / `RingRef::enter` (CH-CLOSE-1).
         self.producer.closed.store(true, Ordering::Relaxed);
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        // Relaxed: see `close`.
+        // Relaxed: a snapshot; the close protocol does not rely on it.
         self.producer.closed.load(Ordering::Relaxed)
     }
+
+    /// Waits until the producer is outside its publish window.
+    fn settle(&self) {
+        // Acquire: pairs with the Release store in `RingRef::leave`, so a
+        // publish that passed its `closed` check is visible once this
+        // returns (CH-CLOSE-1). The window holds no user code, only a slot
+        // write and a store, so the wait is short; yield in case the
+        // producer was preempted inside it.
+        while self.producer.in_flight.load(Ordering::Acquire) {
+            crate::sync::yield_now();
+        }
+    }
+}
+
+/// Closes every ring of `headers` and waits until no publish that could
+/// still succeed is under way (CH-CLOSE-1): afterwards every value whose
+/// push or commit reported success is in its ring, and no later one can
+/// succeed. The consumer's side of the close handshake.
+pub(crate) fn close_and_settle<'a>(headers: impl Iterator<Item = &'a RingHeader> + Clone) {
+    headers.clone().for_each(RingHeader::close);
+    // Heavy barrier: pairs with the light barrier in `RingRef::enter`. A
+    // producer either sees `closed` there, or its `in_flight` store is
+    // visible to the loads in `settle` below.
+    barrier::heavy();
+    headers.for_each(RingHeader::settle);
 }
 
 /// The producer's private view of its ring: its own `tail` and the last
@@ -133,6 +164,18 @@ impl ProducerCursor {
             cached_head: Cell::new(head),
         }
     }
+}
+
+/// Whether a publish must guard against a close from another thread
+/// (CH-CLOSE-1). A lone ring is closed only by its owner, never while a
+/// push or reservation of it runs; a channel's ring is closed by the
+/// consumer while producers publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CloseGuard {
+    /// No concurrent close: publish without the window.
+    Unneeded,
+    /// Publish inside the window that `close_and_settle` waits for.
+    Needed,
 }
 
 /// The ring algorithm: a header and its slots, borrowed for `'a`.
@@ -167,6 +210,10 @@ impl<'a, T> RingRef<'a, T> {
     #[inline]
     pub(crate) fn capacity(self) -> usize {
         self.slots.len()
+    }
+
+    pub(crate) fn header(self) -> &'a RingHeader {
+        self.header
     }
 
     /// The slot of sequence `seq` (RB-SEQ-2).
@@ -208,15 +255,21 @@ impl<'a, T> RingRef<'a, T> {
     /// RB-UNIQ-1: the caller is this ring's only producer and `cursor` is
     /// its cursor.
     #[inline]
-    pub(crate) unsafe fn push(self, cursor: &ProducerCursor, value: T) -> Result<(), PushError<T>> {
-        // Relaxed: `closed` orders no data; once the close is visible to
-        // this thread (RB-CLOSE-1) coherence keeps it visible.
-        if self.header.producer.closed.load(Ordering::Relaxed) {
-            return Err(PushError::Closed(value));
-        }
+    pub(crate) unsafe fn push(
+        self,
+        cursor: &ProducerCursor,
+        value: T,
+        guard: CloseGuard,
+    ) -> Result<(), PushError<T>> {
         if self.free_slots(cursor, 1) == 0 {
+            if self.is_closed() {
+                return Err(PushError::Closed(value));
+            }
             self.note_full();
             return Err(PushError::Full(value));
+        }
+        if !self.enter(guard) {
+            return Err(PushError::Closed(value));
         }
         self.slot(cursor.tail.get()).with_mut(|slot| {
             // SAFETY: RB-OWN-1: at least one slot is free, so the slot of
@@ -226,7 +279,42 @@ impl<'a, T> RingRef<'a, T> {
         // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
         // just written (RB-PUB-1).
         unsafe { self.publish(cursor, 1) };
+        self.leave(guard);
         Ok(())
+    }
+
+    /// Producer: opens the publish window if the ring is open (CH-CLOSE-1).
+    /// On `true` the caller publishes, then calls [`leave`](Self::leave).
+    #[inline]
+    pub(crate) fn enter(self, guard: CloseGuard) -> bool {
+        let line = &self.header.producer;
+        if guard == CloseGuard::Unneeded {
+            // Relaxed: the owner's own earlier `close`, if any.
+            return !line.closed.load(Ordering::Relaxed);
+        }
+        // Relaxed: ordered before the `closed` load by the barrier below.
+        line.in_flight.store(true, Ordering::Relaxed);
+        // Light barrier: pairs with the heavy barrier in `close_and_settle`;
+        // a compiler fence where a process-wide barrier exists.
+        barrier::light();
+        // Relaxed: the barrier pair orders it (see `close_and_settle`).
+        if line.closed.load(Ordering::Relaxed) {
+            // Relaxed: nothing was published, so nothing to make visible.
+            line.in_flight.store(false, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Producer: closes the publish window.
+    #[inline]
+    pub(crate) fn leave(self, guard: CloseGuard) {
+        if guard == CloseGuard::Unneeded {
+            return;
+        }
+        // Release: the publish (the `tail` store) happens before a closing
+        // consumer's Acquire load in `RingHeader::settle` sees `false`.
+        self.header.producer.in_flight.store(false, Ordering::Release);
     }
 
     /// Producer: up to `wanted` free slots contiguous from `tail` (fewer at
@@ -242,23 +330,37 @@ impl<'a, T> RingRef<'a, T> {
         cursor: &'a ProducerCursor,
         wanted: usize,
         after_publish: Option<&'a dyn AfterPublish>,
+        guard: CloseGuard,
     ) -> Option<Reservation<'a, T>> {
-        if wanted == 0 || self.header.producer.closed.load(Ordering::Relaxed) {
+        if self.is_closed() {
             return None;
         }
         let capacity = self.slots.len();
-        let wanted = wanted.min(capacity) as u64;
-        let free = self.free_slots(cursor, wanted);
-        if free == 0 {
-            self.note_full();
-            return None;
-        }
         let index = cursor.tail.get() as usize & (capacity - 1);
-        let len = (wanted.min(free) as usize).min(capacity - index);
+        // Zero slots always fit: an empty reservation.
+        let len = if wanted == 0 {
+            0
+        } else {
+            let wanted = wanted.min(capacity) as u64;
+            let free = self.free_slots(cursor, wanted);
+            if free == 0 {
+                self.note_full();
+                return None;
+            }
+            (wanted.min(free) as usize).min(capacity - index)
+        };
         // SAFETY: RESV-1: `index..index + len` are free slots after `tail`
         // (RB-OWN-1) that do not cross the wrap point (RB-SEQ-2); the caller
         // keeps this the only producer while the reservation lives.
-        Some(unsafe { Reservation::new(self, cursor, &self.slots[index..index + len], after_publish) })
+        Some(unsafe {
+            Reservation::new(
+                self,
+                cursor,
+                &self.slots[index..index + len],
+                after_publish,
+                guard,
+            )
+        })
     }
 
     /// Producer: publishes the next `count` slots after `tail`.

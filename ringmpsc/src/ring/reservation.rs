@@ -13,7 +13,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
-use super::core::{ProducerCursor, RingRef};
+use super::core::{CloseGuard, ProducerCursor, RingRef};
 use super::storage::Slot;
 
 /// What runs after a reservation is published. The ring knows nothing of
@@ -48,6 +48,7 @@ pub struct Reservation<'a, T> {
     /// RESV-1: the reserved slots, free and owned by this producer.
     slots: &'a [Slot<T>],
     after_publish: Option<&'a dyn AfterPublish>,
+    guard: CloseGuard,
     _exclusive: PhantomData<&'a mut [MaybeUninit<T>]>,
 }
 
@@ -61,22 +62,24 @@ impl<'a, T> Reservation<'a, T> {
         cursor: &'a ProducerCursor,
         slots: &'a [Slot<T>],
         after_publish: Option<&'a dyn AfterPublish>,
+        guard: CloseGuard,
     ) -> Self {
         Reservation {
             ring,
             cursor,
             slots,
             after_publish,
+            guard,
             _exclusive: PhantomData,
         }
     }
 
-    /// Number of reserved slots (at least 1).
+    /// Number of reserved slots: at least 1, unless 0 were asked for.
     pub fn len(&self) -> usize {
         self.slots.len()
     }
 
-    /// Always `false`: an empty reservation is never handed out.
+    /// `true` only for a reservation of 0 slots (`reserve(0)`).
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }
@@ -106,34 +109,56 @@ impl<'a, T> Reservation<'a, T> {
         unsafe { std::slice::from_raw_parts_mut(first, self.slots.len()) }
     }
 
-    /// Publishes every reserved slot.
+    /// Publishes every reserved slot; returns how many were published.
+    ///
+    /// If the ring or channel was closed after the reservation was taken,
+    /// nothing is published (nobody could receive it): the values are
+    /// dropped and 0 is returned (CH-CLOSE-1).
     ///
     /// # Safety
     /// Every slot of [`as_mut_slice`](Self::as_mut_slice) must have been
     /// initialised.
-    pub unsafe fn commit(self) {
+    pub unsafe fn commit(self) -> usize {
         let len = self.slots.len();
         // SAFETY: RB-PUB-1: the caller promises all `len` slots are written.
         unsafe { self.commit_n(len) }
     }
 
     /// Publishes the first `k` reserved slots (at most [`len`](Self::len));
-    /// the rest are released unwritten.
+    /// the rest are released unwritten. Returns `k`, or 0 when the ring or
+    /// channel was closed meanwhile (the `k` values are then dropped).
     ///
     /// # Safety
     /// The first `k` slots of [`as_mut_slice`](Self::as_mut_slice) must have
     /// been initialised.
-    pub unsafe fn commit_n(self, k: usize) {
+    pub unsafe fn commit_n(self, k: usize) -> usize {
         let k = k.min(self.slots.len());
+        if k == 0 {
+            return 0;
+        }
+        if !self.ring.enter(self.guard) {
+            // CH-CLOSE-1: closed since the reservation was taken. RB-DROP-1:
+            // the caller promised the `k` values are written; nobody else
+            // can reach them, so drop them here.
+            drop(Written {
+                slots: self.slots,
+                count: k,
+            });
+            return 0;
+        }
         // SAFETY: RB-PUB-1: the caller promises the first `k` reserved slots
         // are initialised; RB-UNIQ-1: the reservation holds the producer.
         unsafe { self.ring.publish(self.cursor, k) };
+        self.ring.leave(self.guard);
         if let Some(hook) = self.after_publish {
             hook.after_publish();
         }
+        k
     }
 
-    /// Fills every slot with `f(index)` and publishes them; returns the count.
+    /// Fills every slot with `f(index)` and publishes them; returns the count
+    /// published (0, with the values dropped, if the channel was closed
+    /// since the reservation was taken).
     ///
     /// If `f` panics, the values written so far are dropped and nothing is
     /// published.
@@ -142,14 +167,16 @@ impl<'a, T> Reservation<'a, T> {
     }
 
     /// Moves values from `iter` into the slots until either runs out, then
-    /// publishes them; returns how many were written.
+    /// publishes them; returns how many were published (see
+    /// [`fill_with`](Self::fill_with) for a close in between).
     pub fn write_iter<I: IntoIterator<Item = T>>(self, iter: I) -> usize {
         let mut iter = iter.into_iter();
         self.fill(|_| iter.next())
     }
 
     /// Copies `min(len, src.len())` values from `src` and publishes them;
-    /// returns the count.
+    /// returns the count published (0 if the channel was closed since the
+    /// reservation was taken).
     pub fn copy_from_slice(self, src: &[T]) -> usize
     where
         T: Copy,
@@ -176,12 +203,12 @@ impl<'a, T> Reservation<'a, T> {
         let count = written.count;
         std::mem::forget(written);
         // SAFETY: RB-PUB-1: exactly the first `count` slots were written.
-        unsafe { self.commit_n(count) };
-        count
+        unsafe { self.commit_n(count) }
     }
 }
 
-/// Drops the values written so far if filling unwinds (RB-DROP-1).
+/// Drops the first `count` slots' values: those written so far if filling
+/// unwinds, or those a commit after close cannot publish (RB-DROP-1).
 struct Written<'s, T> {
     slots: &'s [Slot<T>],
     count: usize,

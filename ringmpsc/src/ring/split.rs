@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::core::{ProducerCursor, RingRef};
+use super::core::{CloseGuard, ProducerCursor, RingRef};
 use super::reservation::Reservation;
 use crate::error::PushError;
 
@@ -34,7 +34,7 @@ impl<'a, T> RingProducer<'a, T> {
     #[inline]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         // SAFETY: RB-UNIQ-1: this half is the only producer and is `!Sync`.
-        unsafe { self.ring.push(self.cursor, value) }
+        unsafe { self.ring.push(self.cursor, value, CloseGuard::Unneeded) }
     }
 
     /// Reserves up to `n` contiguous slots; see [`RingBuffer::reserve`](crate::RingBuffer::reserve).
@@ -42,7 +42,7 @@ impl<'a, T> RingProducer<'a, T> {
     pub fn reserve(&mut self, n: usize) -> Option<Reservation<'_, T>> {
         // SAFETY: RB-UNIQ-1: `&mut self` of the only producer half, held by
         // the reservation.
-        unsafe { self.ring.reserve(self.cursor, n, None) }
+        unsafe { self.ring.reserve(self.cursor, n, None, CloseGuard::Unneeded) }
     }
 
     /// Slots in the ring.

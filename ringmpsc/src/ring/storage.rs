@@ -72,8 +72,9 @@ impl<T> std::fmt::Debug for HeapStorage<T> {
 }
 
 /// `N` slots stored inline, the storage of `StackRing` (feature
-/// `stack-ring`). `N` must be a power of two; this is checked at compile
-/// time.
+/// `stack-ring`). `N` must be a power of two of at least 2 (as
+/// [`Config`](crate::Config)'s `ring_bits >= 1`); this is checked at
+/// compile time.
 pub struct InlineStorage<T, const N: usize> {
     buf: [Slot<T>; N],
 }
@@ -81,7 +82,10 @@ pub struct InlineStorage<T, const N: usize> {
 #[cfg_attr(not(feature = "stack-ring"), allow(dead_code))]
 impl<T, const N: usize> InlineStorage<T, N> {
     /// Evaluated at compile time for each `N` used.
-    pub(crate) const VALID: () = assert!(N.is_power_of_two(), "StackRing capacity N must be a power of two");
+    pub(crate) const VALID: () = assert!(
+        N.is_power_of_two() && N >= 2,
+        "the capacity N of an inline ring must be a power of two of at least 2"
+    );
 
     #[cfg(not(loom))]
     pub(crate) const fn new() -> Self {
