@@ -46,16 +46,24 @@ struct ConsumerLine {
     batches: Counter,
 }
 
-/// The producer's cache line: only the producer writes it, except `closed`,
-/// which the consumer sets once.
+/// The producer's published line: only the producer writes it; the
+/// consumer reads `tail` on every poll.
 #[derive(Debug)]
 struct ProducerLine {
     tail: AtomicU64,
-    closed: AtomicBool,
-    /// The producer is between its check of `closed` and its publish; read
-    /// only by a closing consumer (CH-CLOSE-1).
-    in_flight: AtomicBool,
     full_events: Counter,
+}
+
+/// The close flag and the producer's publish window (CH-CLOSE-1): the
+/// producer reads `closed` and writes `in_flight` on every publish, and
+/// nobody else touches the line but a closing consumer, so on the hot path
+/// it stays in the producer's cache.
+#[derive(Debug)]
+struct CloseLine {
+    /// Set once, by the consumer side.
+    closed: AtomicBool,
+    /// The producer is between its check of `closed` and its publish.
+    in_flight: AtomicBool,
 }
 
 /// The shared, storage-independent part of a ring: its two sequence
@@ -75,6 +83,7 @@ struct ProducerLine {
 pub(crate) struct RingHeader {
     consumer: CachePadded<ConsumerLine>,
     producer: CachePadded<ProducerLine>,
+    close: CachePadded<CloseLine>,
     metrics: bool,
 }
 
@@ -83,12 +92,8 @@ impl RingHeader {
         pub(crate) fn new(metrics: bool) -> Self {
             RingHeader {
                 consumer: CachePadded::new(ConsumerLine { head: AtomicU64::new(0), batches: Counter::new() }),
-                producer: CachePadded::new(ProducerLine {
-                    tail: AtomicU64::new(0),
-                    closed: AtomicBool::new(false),
-                    in_flight: AtomicBool::new(false),
-                    full_events: Counter::new(),
-                }),
+                producer: CachePadded::new(ProducerLine { tail: AtomicU64::new(0), full_events: Counter::new() }),
+                close: CachePadded::new(CloseLine { closed: AtomicBool::new(false), in_flight: AtomicBool::new(false) }),
                 metrics,
             }
         }
@@ -101,12 +106,12 @@ impl RingHeader {
     pub(crate) fn close(&self) {
         // Relaxed: ordered against the producers' window by the barrier
         // pair in `close_and_settle` / `RingRef::enter` (CH-CLOSE-1).
-        self.producer.closed.store(true, Ordering::Relaxed);
+        self.close.closed.store(true, Ordering::Relaxed);
     }
 
     pub(crate) fn is_closed(&self) -> bool {
         // Relaxed: a snapshot; the close protocol does not rely on it.
-        self.producer.closed.load(Ordering::Relaxed)
+        self.close.closed.load(Ordering::Relaxed)
     }
 
     /// Waits until the producer is outside its publish window.
@@ -116,7 +121,7 @@ impl RingHeader {
         // returns (CH-CLOSE-1). The window holds no user code, only a slot
         // write and a store, so the wait is short; yield in case the
         // producer was preempted inside it.
-        while self.producer.in_flight.load(Ordering::Acquire) {
+        while self.close.in_flight.load(Ordering::Acquire) {
             crate::sync::yield_now();
         }
     }
@@ -287,7 +292,7 @@ impl<'a, T> RingRef<'a, T> {
     /// On `true` the caller publishes, then calls [`leave`](Self::leave).
     #[inline]
     pub(crate) fn enter(self, guard: CloseGuard) -> bool {
-        let line = &self.header.producer;
+        let line = &self.header.close;
         if guard == CloseGuard::Unneeded {
             // Relaxed: the owner's own earlier `close`, if any.
             return !line.closed.load(Ordering::Relaxed);
@@ -314,7 +319,7 @@ impl<'a, T> RingRef<'a, T> {
         }
         // Release: the publish (the `tail` store) happens before a closing
         // consumer's Acquire load in `RingHeader::settle` sees `false`.
-        self.header.producer.in_flight.store(false, Ordering::Release);
+        self.header.close.in_flight.store(false, Ordering::Release);
     }
 
     /// Producer: up to `wanted` free slots contiguous from `tail` (fewer at
