@@ -8,12 +8,14 @@
 //! - [`queues`]: one [`queues::Queue`] implementation per library.
 //! - [`ideal`]: the limit rows (no synchronisation; an ideal SPSC ring).
 //! - [`workloads`]: the workloads, generic over queue and message.
+//! - [`async_queues`]: the async libraries and workloads (tokio tasks).
 //! - [`suite`]: the table of workloads × libraries that `compare`, the
 //!   criterion benches and the exactness test all run.
 
 // Queue markers and handle wrappers are plumbing, not values to print.
 #![allow(missing_debug_implementations)]
 
+pub mod async_queues;
 pub mod ideal;
 pub mod msg;
 pub mod queues;

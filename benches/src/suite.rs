@@ -2,6 +2,7 @@
 //! benches and the exactness test. Workload ids are stable; they are the
 //! `workload` field of `compare --json`.
 
+use crate::async_queues::{self, AsyncQueue, FlumeAsync, KanalAsync, RingMpscAsync, TokioAsync};
 use crate::ideal;
 use crate::msg::{Large, Small};
 use crate::queues::{
@@ -158,8 +159,11 @@ pub const THROUGHPUT_WORKLOADS: [&str; 7] = [
     "mpsc_4p_96b",
 ];
 
+/// The async workloads (tokio tasks), msg/s.
+pub const ASYNC_WORKLOADS: [&str; 2] = ["async_spsc", "async_mpsc_4p"];
+
 /// The workloads in report order.
-pub const WORKLOADS: [&str; 12] = [
+pub const WORKLOADS: [&str; 15] = [
     "spsc_single",
     "spsc_batch64",
     "spsc_batch4096",
@@ -171,8 +175,27 @@ pub const WORKLOADS: [&str; 12] = [
     "idle_wake",
     "backpressure",
     "npairs_4",
+    "async_spsc",
+    "async_mpsc_4p",
+    "async_idle_wake",
     "limit",
 ];
+
+/// `Case`s of one async workload for a list of async queues.
+macro_rules! async_cases {
+    ($workload:literal, |$q:ident, $p:ident| $body:expr, [$($lib:ty),* $(,)?]) => {
+        vec![$(
+            Case {
+                workload: $workload,
+                library: <$lib as AsyncQueue<Small>>::NAME,
+                run: |$p: &Params| {
+                    type $q = $lib;
+                    Some($body)
+                },
+            }
+        ),*]
+    };
+}
 
 /// Every case, in report order.
 pub fn cases() -> Vec<Case> {
@@ -210,6 +233,27 @@ pub fn cases() -> Vec<Case> {
     all.extend(cases!("npairs_4", Small, |Q, p| workloads::npairs::<Q>(PAIRS, p.pair_messages / PAIRS as u64, PAIR_CAPACITY, PAIR_CHUNK).map(Outcome::Rate), [
         RingMpsc, GenPair, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Rtrb, Disruptor<Small>,
     ]));
+    all.extend(async_cases!(
+        "async_spsc",
+        |Q, p| Outcome::Rate(async_queues::async_throughput::<Q, Small>(
+            1, p.messages, CAPACITY
+        )),
+        [RingMpscAsync, TokioAsync, FlumeAsync, KanalAsync,]
+    ));
+    all.extend(async_cases!(
+        "async_mpsc_4p",
+        |Q, p| Outcome::Rate(async_queues::async_throughput::<Q, Small>(
+            4,
+            p.messages / 4,
+            CAPACITY
+        )),
+        [RingMpscAsync, TokioAsync, FlumeAsync, KanalAsync,]
+    ));
+    all.extend(async_cases!(
+        "async_idle_wake",
+        |Q, p| Outcome::Idle(async_queues::async_idle_wake::<Q>(p.wakes)),
+        [RingMpscAsync, TokioAsync, FlumeAsync, KanalAsync,]
+    ));
     all.push(Case {
         workload: "limit",
         library: "unsynchronised-single-thread",

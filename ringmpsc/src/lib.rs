@@ -12,6 +12,11 @@
 //!   in a `static` (feature `stack-ring`).
 //! - [`Reservation`]: zero-copy writes straight into a ring.
 //! - [`Config`] and [`WaitStrategy`]: sizing and blocking behaviour.
+//! - Waiting without a thread: [`Channel::ready_async`],
+//!   [`Channel::recv_async`], [`Producer::send_async`], and `Channel` is a
+//!   `futures_core::Stream`; generated consumers have `ready`,
+//!   `ready_timeout` and `ready_async` too. Executor-agnostic: no runtime
+//!   dependency.
 //!
 //! ```
 //! use ringmpsc::{Channel, Config};
@@ -46,10 +51,12 @@
 //!
 //! - `channel/`: the MPSC channel — `registry` (shared state, ring
 //!   allocation and recycling, close, disconnect), `producer` ([`Producer`],
-//!   [`Registrar`]), `consumer` ([`Channel`]), `inline` ([`InlineChannel`]),
+//!   [`Registrar`], [`SendFuture`]), `ready` ([`ReadyFuture`]), `consumer`
+//!   ([`Channel`], [`RecvFuture`]), `inline` ([`InlineChannel`]),
 //!   `fixed` (the runtime behind [`channel!`](crate::channel)). Waking the
 //!   other side belongs to this layer.
-//! - `wait`: [`WaitStrategy`] and the park/wake handshake.
+//! - `wait`: [`WaitStrategy`] and the one wake protocol for parked threads
+//!   and task wakers.
 //! - `ring/`: the SPSC ring — `core` (the algorithm and `RawRing`; with
 //!   `reservation`, the only code that touches slots), `storage`,
 //!   `reservation` ([`Reservation`]), `split` ([`RingProducer`],
@@ -88,7 +95,7 @@ mod loom_tests;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-pub use channel::{Channel, Producer, Registrar};
+pub use channel::{Channel, Producer, ReadyFuture, RecvFuture, Registrar, SendFuture};
 #[cfg(feature = "stack-ring")]
 pub use channel::{InlineChannel, StackChannel};
 pub use config::{

@@ -10,8 +10,16 @@
 
 #[cfg(not(loom))]
 mod imp {
-    pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-    pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+    // `fence`: the barrier fallback where `membarrier` is not built in.
+    #[allow(unused_imports)]
+    pub(crate) use std::sync::atomic::fence;
+    pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use std::sync::{Arc, Mutex, MutexGuard};
+
+    /// Parking and waking threads.
+    pub(crate) mod thread {
+        pub(crate) use std::thread::{current, park, park_timeout, Thread};
+    }
 
     /// One step of a busy-wait loop.
     #[inline]
@@ -64,7 +72,17 @@ mod imp {
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
-    pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+    pub(crate) use loom::sync::{Arc, Mutex, MutexGuard};
+
+    /// Parking and waking threads; loom has no timeouts, so a timed park
+    /// is a park (loom tests use no deadlines).
+    pub(crate) mod thread {
+        pub(crate) use loom::thread::{current, park, Thread};
+
+        pub(crate) fn park_timeout(_: std::time::Duration) {
+            park();
+        }
+    }
 
     /// Under loom a spin must yield, or the model checker explores the loop forever.
     pub(crate) fn spin_hint() {

@@ -1,28 +1,40 @@
-//! How a blocked side waits, and the park/wake handshake.
+//! How a blocked side waits, and the wake protocol shared by parked
+//! threads and async tasks.
 //!
-//! The consumer blocks in `recv` when every ring is empty; a producer blocks
-//! in `send` when its ring is full. [`WaitStrategy`] chooses between burning
-//! a core (lowest latency), yielding, and parking the thread until the other
-//! side makes progress — the Disruptor's busy-spin, yielding and blocking
-//! strategies.
+//! The consumer waits when every ring is empty; a producer waits when its
+//! ring is full. [`WaitStrategy`] chooses between burning a core (lowest
+//! latency), yielding, and sleeping until the other side makes progress —
+//! the Disruptor's busy-spin, yielding and blocking strategies.
 //!
-//! The park handshake (WAIT-1, WAIT-2 in `specs/ring-buffer-invariants.md`)
-//! is Dekker-style: the sleeper raises its flag, issues a `SeqCst` fence and
-//! checks its condition once more before it sleeps; the waker publishes its
-//! progress, issues a `SeqCst` fence and reads the flag. Whichever fence
-//! comes first in the single total order, one side sees the other, so a
-//! wake-up is never lost. The waker takes the lock only when the flag is up,
-//! so producers pay one fence and one load while the consumer is awake.
+//! One protocol serves threads and tasks (WAIT-1 .. WAIT-4 in
+//! `specs/ring-buffer-invariants.md`). A sleeper — a parked thread or a
+//! task's `Waker` — sits in a [`Waiter`]: the consumer's, or the waiter of
+//! the one ring a producer waits on. It is Dekker's handshake with an
+//! asymmetric barrier pair:
+//!
+//! - the sleeper stores itself and raises `armed`, issues the *heavy*
+//!   barrier, and checks its condition once more before it sleeps (or
+//!   returns `Pending`);
+//! - the waker publishes its progress (a `tail` or `head` store, a close, a
+//!   departure), issues the *light* barrier, and reads `armed`; if raised,
+//!   it takes the sleeper and wakes it.
+//!
+//! In the total order of barriers one side sees the other's store, so a
+//! wake-up is never lost. The light side is a compiler fence where the
+//! heavy side is a process-wide `membarrier` (see `sync::barrier`), so a
+//! producer whose consumer is awake pays one load of `armed` per publish,
+//! and the consumer pays one load of a counter per batch; the syscall is
+//! paid by the side that is about to sleep anyway. Producers waiting for
+//! room are woken only when *their* ring gets room.
 
+use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use crossbeam_utils::Backoff;
 
-use crate::sync::{
-    fence, spin_hint, yield_now, AtomicBool, AtomicUsize, Condvar, Mutex, MutexGuard, Ordering,
-};
+use crate::sync::{barrier, spin_hint, thread, yield_now, AtomicBool, AtomicUsize, Mutex, Ordering};
 
-/// How a blocked consumer (`recv`) or producer (`send`) waits.
+/// How a blocked consumer (`recv`, `ready`) or producer (`send`) waits.
 ///
 /// ```
 /// use ringmpsc::{Config, WaitStrategy};
@@ -33,6 +45,12 @@ use crate::sync::{
 /// let park = Config::default().with_wait_strategy(WaitStrategy::Park);
 /// assert_ne!(spin, park);
 /// ```
+///
+/// For async waits (`ready_async`, `recv_async`, `send_async`): under
+/// `Park` a waiting task costs no CPU and is woken by the other side; under
+/// `BusySpin` and `Yield` the other side never pays for waking, so a
+/// waiting task wakes itself and is polled again at once — it keeps its
+/// executor thread busy, as a spinning thread keeps its core.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum WaitStrategy {
     /// Spin on the CPU until the condition holds. Lowest wake-up latency,
@@ -40,112 +58,206 @@ pub enum WaitStrategy {
     BusySpin,
     /// Spin briefly, then `yield` the time slice between checks.
     Yield,
-    /// Spin briefly, then park the thread until the other side makes
-    /// progress. Producers pay a fence and a load per publish to know
+    /// Spin briefly, then sleep until the other side makes progress.
+    /// Producers pay a load (and a compiler fence) per publish to know
     /// whether the consumer sleeps.
     #[default]
     Park,
 }
 
-/// The park/wake state of one channel.
+/// Who sleeps in a [`Waiter`].
+#[derive(Debug)]
+enum Sleeper {
+    Thread(thread::Thread),
+    Task(Waker),
+}
+
+impl Sleeper {
+    fn wake(self) {
+        match self {
+            Sleeper::Thread(t) => t.unpark(),
+            Sleeper::Task(w) => w.wake(),
+        }
+    }
+}
+
+/// A slot for one sleeper: the consumer, or the producer of one ring.
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    /// A sleeper is in `sleeper` (or about to be): wakers check this after
+    /// their light barrier.
+    armed: AtomicBool,
+    sleeper: Mutex<Option<Sleeper>>,
+}
+
+impl Waiter {
+    pub(crate) fn new() -> Self {
+        Waiter {
+            armed: AtomicBool::new(false),
+            sleeper: Mutex::new(None),
+        }
+    }
+
+    fn slot(&self) -> crate::sync::MutexGuard<'_, Option<Sleeper>> {
+        // The slot holds no invariant a panic could break.
+        self.sleeper.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sleeper side, step 1: register, then the caller issues the heavy
+    /// barrier and checks its condition again (WAIT-1).
+    fn arm(&self, sleeper: Sleeper) {
+        let mut slot = self.slot();
+        *slot = Some(sleeper);
+        // Relaxed: ordered before the sleeper's re-check by the heavy
+        // barrier that follows; the lock orders it with `notify`.
+        self.armed.store(true, Ordering::Relaxed);
+    }
+
+    /// Sleeper side: leaves no registration behind (WAIT-3).
+    fn disarm(&self) {
+        let mut slot = self.slot();
+        // Relaxed: under the lock, which `notify` also takes.
+        self.armed.store(false, Ordering::Relaxed);
+        *slot = None;
+    }
+
+    /// Waker side, after its progress store and a light barrier: wakes the
+    /// sleeper if there is one.
+    #[inline]
+    fn notify(&self) {
+        // Relaxed: ordered after the caller's progress store by the light
+        // barrier; pairs with the heavy barrier after `arm`.
+        if self.armed.load(Ordering::Relaxed) {
+            self.notify_slow();
+        }
+    }
+
+    #[cold]
+    fn notify_slow(&self) {
+        let sleeper = {
+            let mut slot = self.slot();
+            // Relaxed: under the lock.
+            self.armed.store(false, Ordering::Relaxed);
+            slot.take()
+        };
+        // Woken outside the lock, so the sleeper does not block on it.
+        if let Some(sleeper) = sleeper {
+            sleeper.wake();
+        }
+    }
+}
+
+/// The park/wake state of one channel: the consumer's waiter and one
+/// waiter per ring for its producer.
 #[derive(Debug)]
 pub(crate) struct Notifier {
     strategy: WaitStrategy,
-    consumer_asleep: AtomicBool,
-    producers_asleep: AtomicUsize,
-    lock: Mutex<()>,
-    consumer_cv: Condvar,
-    producer_cv: Condvar,
+    consumer: Waiter,
+    /// Producers waiting for room on some ring; the consumer reads it after
+    /// each batch and looks at the rings' waiters only when it is not zero.
+    producers_waiting: AtomicUsize,
+    /// `rooms[i]`: the producer of ring `i` waiting for room.
+    rooms: Box<[Waiter]>,
 }
 
-/// Why a wait ended.
+/// Why a blocking wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wake {
     Ready,
     TimedOut,
 }
 
+/// Which side waits.
+#[derive(Debug, Clone, Copy)]
+enum Side {
+    Consumer,
+    /// The producer of ring `i`.
+    Producer(usize),
+}
+
 impl Notifier {
-    pub(crate) fn new(strategy: WaitStrategy) -> Self {
+    /// The state for a channel of at most `rings` rings.
+    pub(crate) fn new(strategy: WaitStrategy, rings: usize) -> Self {
         Notifier {
             strategy,
-            consumer_asleep: AtomicBool::new(false),
-            producers_asleep: AtomicUsize::new(0),
-            lock: Mutex::new(()),
-            consumer_cv: Condvar::new(),
-            producer_cv: Condvar::new(),
+            consumer: Waiter::new(),
+            producers_waiting: AtomicUsize::new(0),
+            rooms: (0..rings).map(|_| Waiter::new()).collect(),
         }
     }
 
+    /// Whether waiters sleep (and so must be woken).
     pub(crate) fn parks(&self) -> bool {
         self.strategy == WaitStrategy::Park
     }
 
-    fn lock(&self) -> MutexGuard<'_, ()> {
-        // The lock guards no data, so a poisoned lock is still usable.
-        self.lock.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Producer side, after publishing: wakes the consumer if it sleeps.
+    /// Producer side, after publishing: wakes the consumer if it sleeps
+    /// (WAIT-1).
     #[inline]
     pub(crate) fn wake_consumer(&self) {
-        if !self.parks() {
-            return;
-        }
-        // SeqCst fence: orders our `tail` store before the flag load
-        // (WAIT-1); pairs with the fence in `wait` on the consumer side.
-        fence(Ordering::SeqCst);
-        // Relaxed: ordered by the fence above.
-        if self.consumer_asleep.load(Ordering::Relaxed) {
-            self.pass_lock();
-            self.consumer_cv.notify_one();
-        }
+        // Light barrier: orders our `tail` store before the `armed` load;
+        // pairs with the heavy barrier in the consumer's wait.
+        barrier::light();
+        self.consumer.notify();
     }
 
-    /// Consumer side, after freeing slots: wakes producers blocked on a
-    /// full ring (WAIT-2).
+    /// Consumer side, after a consume call: wakes the producers waiting for
+    /// room on the rings in `touched` (bit `i` for ring `i`), WAIT-2.
     #[inline]
-    pub(crate) fn wake_producers(&self) {
+    pub(crate) fn wake_producers(&self, touched: u128) {
         if !self.parks() {
             return;
         }
-        // SeqCst fence: orders our `head` store before the counter load;
-        // pairs with the fence in `wait` on the producer side.
-        fence(Ordering::SeqCst);
-        // Relaxed: ordered by the fence above.
-        if self.producers_asleep.load(Ordering::Relaxed) > 0 {
-            self.pass_lock();
-            self.producer_cv.notify_all();
+        // Light barrier: orders our `head` stores before the counter load;
+        // pairs with the heavy barrier in the producer's wait.
+        barrier::light();
+        // Relaxed: ordered by the barrier pair, as `armed`.
+        if self.producers_waiting.load(Ordering::Relaxed) > 0 {
+            self.wake_rooms(touched);
         }
     }
 
-    /// Wakes every sleeper on either side (close, disconnect).
+    #[cold]
+    fn wake_rooms(&self, touched: u128) {
+        let mut bits = touched;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            if let Some(room) = self.rooms.get(i) {
+                room.notify();
+            }
+        }
+    }
+
+    /// Wakes every sleeper on either side (close, disconnect), WAIT-4.
     pub(crate) fn wake_all(&self) {
-        // SeqCst fence: the state change that precedes this call is ordered
-        // before the sleepers' re-check (WAIT-1, WAIT-2).
-        fence(Ordering::SeqCst);
-        self.pass_lock();
-        self.consumer_cv.notify_all();
-        self.producer_cv.notify_all();
+        // Light barrier: the state change before this call is ordered
+        // before the `armed` loads; pairs with the sleepers' heavy barrier.
+        barrier::light();
+        self.consumer.notify();
+        self.rooms.iter().for_each(Waiter::notify);
     }
 
-    /// Takes and releases the lock: a sleeper whose flag we saw holds it
-    /// from raising the flag until its wait has begun, so once we get it
-    /// the sleeper is waiting and the notification that follows reaches it.
-    /// Notifying after the release spares the woken thread from blocking
-    /// again on a lock we still hold.
-    fn pass_lock(&self) {
-        drop(self.lock());
+    fn waiter(&self, side: Side) -> &Waiter {
+        match side {
+            Side::Consumer => &self.consumer,
+            Side::Producer(i) => &self.rooms[i],
+        }
     }
 
-    /// Consumer side: waits until `ready()` or the deadline.
+    /// Consumer side: blocks until `ready()` or the deadline.
     pub(crate) fn wait_consumer(&self, ready: impl FnMut() -> bool, deadline: Option<Instant>) -> Wake {
         self.wait(ready, deadline, Side::Consumer)
     }
 
-    /// Producer side: waits until `ready()` or the deadline.
-    pub(crate) fn wait_producer(&self, ready: impl FnMut() -> bool, deadline: Option<Instant>) -> Wake {
-        self.wait(ready, deadline, Side::Producer)
+    /// Producer of ring `ring`: blocks until `ready()` or the deadline.
+    pub(crate) fn wait_producer(
+        &self,
+        ring: usize,
+        ready: impl FnMut() -> bool,
+        deadline: Option<Instant>,
+    ) -> Wake {
+        self.wait(ready, deadline, Side::Producer(ring))
     }
 
     fn wait(&self, mut ready: impl FnMut() -> bool, deadline: Option<Instant>, side: Side) -> Wake {
@@ -195,68 +307,146 @@ impl Notifier {
     }
 
     fn park(&self, mut ready: impl FnMut() -> bool, deadline: Option<Instant>, side: Side) -> Wake {
-        let mut guard = self.lock();
+        let waiter = self.waiter(side);
+        let mut registered = false;
+        self.count_waiting(side, &mut registered);
+        let _uncount = Uncount { notifier: self, side };
         loop {
-            match side {
-                // Relaxed: ordered by the fence below; written under the lock.
-                Side::Consumer => self.consumer_asleep.store(true, Ordering::Relaxed),
-                Side::Producer => {
-                    self.producers_asleep.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            // SeqCst fence: orders the flag store before the re-check of
-            // `ready`; pairs with the fence in `wake_consumer` /
-            // `wake_producers` (WAIT-1, WAIT-2).
-            fence(Ordering::SeqCst);
-            let is_ready = ready();
-            let timed_out = !is_ready && {
-                let cv = match side {
-                    Side::Consumer => &self.consumer_cv,
-                    Side::Producer => &self.producer_cv,
-                };
-                match deadline {
-                    None => {
-                        guard = cv.wait(guard).unwrap_or_else(|e| e.into_inner());
-                        false
-                    }
-                    Some(d) => {
-                        let now = Instant::now();
-                        if now >= d {
-                            true
-                        } else {
-                            guard = cv
-                                .wait_timeout(guard, d - now)
-                                .unwrap_or_else(|e| e.into_inner())
-                                .0;
-                            false
-                        }
-                    }
-                }
-            };
-            match side {
-                // Relaxed: only read behind the fences above.
-                Side::Consumer => self.consumer_asleep.store(false, Ordering::Relaxed),
-                Side::Producer => {
-                    self.producers_asleep.fetch_sub(1, Ordering::Relaxed);
-                }
-            }
-            if is_ready {
+            waiter.arm(Sleeper::Thread(thread::current()));
+            // Heavy barrier: orders `armed` before the re-check of `ready`;
+            // pairs with the wakers' light barrier (WAIT-1, WAIT-2).
+            barrier::heavy();
+            if ready() {
+                waiter.disarm();
                 return Wake::Ready;
             }
-            if timed_out {
-                return Wake::TimedOut;
+            match deadline {
+                None => thread::park(),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        waiter.disarm();
+                        return Wake::TimedOut;
+                    }
+                    thread::park_timeout(d - now);
+                }
             }
-            // Woken (or spuriously): loop to re-check under the protocol.
+            // Woken, timed out or spurious: start over under the protocol.
+            waiter.disarm();
+        }
+    }
+
+    /// Counts a waiting producer once per wait (`registered` says whether
+    /// it is counted already).
+    fn count_waiting(&self, side: Side, registered: &mut bool) {
+        if let (Side::Producer(_), false) = (side, *registered) {
+            // Relaxed: ordered before the waiter's re-check by the heavy
+            // barrier that follows its `arm`.
+            self.producers_waiting.fetch_add(1, Ordering::Relaxed);
+            *registered = true;
+        }
+    }
+
+    /// Undoes [`count_waiting`](Self::count_waiting).
+    fn uncount_waiting(&self, side: Side, registered: &mut bool) {
+        if let (Side::Producer(_), true) = (side, *registered) {
+            // Relaxed: a hint; a stale non-zero value only costs a look.
+            self.producers_waiting.fetch_sub(1, Ordering::Relaxed);
+            *registered = false;
+        }
+    }
+
+    /// Async consumer: `Ready` once `ready()`; else registers the task's
+    /// waker (WAIT-3) and returns `Pending`.
+    pub(crate) fn poll_consumer(&self, cx: &mut Context<'_>, ready: impl FnMut() -> bool) -> Poll<()> {
+        self.poll(cx, ready, Side::Consumer, &mut false)
+    }
+
+    /// Async producer of ring `ring`: as [`poll_consumer`](Self::poll_consumer).
+    /// `registered` is the future's own registration, released when it is
+    /// ready or by [`cancel_producer`](Self::cancel_producer).
+    pub(crate) fn poll_producer(
+        &self,
+        ring: usize,
+        cx: &mut Context<'_>,
+        ready: impl FnMut() -> bool,
+        registered: &mut bool,
+    ) -> Poll<()> {
+        self.poll(cx, ready, Side::Producer(ring), registered)
+    }
+
+    fn poll(
+        &self,
+        cx: &mut Context<'_>,
+        mut ready: impl FnMut() -> bool,
+        side: Side,
+        registered: &mut bool,
+    ) -> Poll<()> {
+        let waiter = self.waiter(side);
+        if ready() {
+            self.finish(side, registered);
+            return Poll::Ready(());
+        }
+        if !self.parks() {
+            // Nobody wakes us under `BusySpin`/`Yield`: poll again soon.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.count_waiting(side, registered);
+        waiter.arm(Sleeper::Task(cx.waker().clone()));
+        // Heavy barrier: as in `park` (WAIT-3).
+        barrier::heavy();
+        if ready() {
+            self.finish(side, registered);
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    }
+
+    fn finish(&self, side: Side, registered: &mut bool) {
+        if self.parks() {
+            self.waiter(side).disarm();
+        }
+        self.uncount_waiting(side, registered);
+    }
+
+    /// A waiting future is dropped: it leaves no registration (WAIT-3).
+    pub(crate) fn cancel_consumer(&self) {
+        self.consumer.disarm();
+    }
+
+    /// As [`cancel_consumer`](Self::cancel_consumer), for the producer of
+    /// ring `ring`.
+    pub(crate) fn cancel_producer(&self, ring: usize, registered: &mut bool) {
+        if *registered {
+            self.rooms[ring].disarm();
+            self.uncount_waiting(Side::Producer(ring), registered);
         }
     }
 }
 
-/// Wakes blocked producers when a consume call ends, if it freed slots:
-/// `consumed > 0`, or a handler panicked (the values handed out before the
-/// panic are consumed, RB-PANIC-1). An empty poll pays nothing.
+/// Uncounts a blocked producer however its wait ends (also by a panic in
+/// its condition).
+struct Uncount<'a> {
+    notifier: &'a Notifier,
+    side: Side,
+}
+
+impl Drop for Uncount<'_> {
+    fn drop(&mut self) {
+        self.notifier.uncount_waiting(self.side, &mut true);
+    }
+}
+
+/// Wakes the producers waiting on the rings a consume call touched when it
+/// ends, if it freed slots: `consumed > 0`, or a handler panicked (the
+/// values handed out before the panic are consumed, RB-PANIC-1). An empty
+/// poll pays nothing.
 pub(crate) struct WakeProducersOnDrop<'a> {
     notifier: &'a Notifier,
     pub(crate) consumed: usize,
+    /// Bit `i`: ring `i` was consumed from.
+    pub(crate) touched: u128,
 }
 
 impl<'a> WakeProducersOnDrop<'a> {
@@ -264,6 +454,7 @@ impl<'a> WakeProducersOnDrop<'a> {
         WakeProducersOnDrop {
             notifier,
             consumed: 0,
+            touched: 0,
         }
     }
 }
@@ -271,13 +462,7 @@ impl<'a> WakeProducersOnDrop<'a> {
 impl Drop for WakeProducersOnDrop<'_> {
     fn drop(&mut self) {
         if self.consumed > 0 || std::thread::panicking() {
-            self.notifier.wake_producers();
+            self.notifier.wake_producers(self.touched);
         }
     }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Side {
-    Consumer,
-    Producer,
 }

@@ -17,7 +17,7 @@ use std::io::Write as _;
 use std::time::Instant;
 
 use ringmpsc_benches::suite::{
-    cases, is_ours, limit_for, Case, Outcome, Params, THROUGHPUT_WORKLOADS, WORKLOADS,
+    cases, is_ours, limit_for, Case, Outcome, Params, ASYNC_WORKLOADS, THROUGHPUT_WORKLOADS, WORKLOADS,
 };
 use serde::Serialize;
 
@@ -144,6 +144,7 @@ fn measure_workload(
         let secondary_unit = match case.workload {
             "pingpong" => Some("ns p99"),
             "idle_wake" => Some("idle CPU share"),
+            "async_idle_wake" => Some("process CPU share"),
             "backpressure" => Some("CPU s"),
             _ => None,
         };
@@ -342,7 +343,7 @@ fn report(
                 (None, _) => String::new(),
                 (Some(_), Some(v)) => match w {
                     "pingpong" => format!(" {} |", fmt_ns(v)),
-                    "idle_wake" => format!(" {:.1} % |", v * 100.0),
+                    "idle_wake" | "async_idle_wake" => format!(" {:.1} % |", v * 100.0),
                     _ => format!(" {v:.2} |"),
                 },
                 (Some(_), None) => " — |".into(),
@@ -377,6 +378,24 @@ fn report(
         "N-pairs aggregate (4 producers and 4 consumers, 4 independent channels, batch 32768): M msg/s summed — not an MPSC figure",
         "M msg/s",
         None,
+    );
+    if records.iter().any(|r| ASYNC_WORKLOADS.contains(&r.workload)) {
+        let _ = writeln!(
+            out,
+            "\n## Async: tokio tasks (2 worker threads), M msg/s\n\nEach library through its async API: ringmpsc `send_async` and `ready_async` + `consume_all` (default config, `Park`), tokio `recv_many`, flume and kanal an async receive then a non-blocking drain.\n\n| workload | library | M msg/s |\n|---|---|---|"
+        );
+        for w in ASYNC_WORKLOADS {
+            for r in records.iter().filter(|r| r.workload == w) {
+                let _ = writeln!(out, "| `{w}` | {} | {} |", r.library, cell(r));
+            }
+        }
+    }
+    per_library(
+        &mut out,
+        "async_idle_wake",
+        "Async idle wake-up: a consumer task waiting 10 ms, then one message from a producer task",
+        "send → receive",
+        Some("process CPU while idle"),
     );
     per_library(
         &mut out,

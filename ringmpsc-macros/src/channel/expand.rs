@@ -211,6 +211,29 @@ pub(crate) fn channel(decl: &ChannelDecl, valid: &ValidChannel<'_>) -> TokenStre
                 }
             }
 
+            /// Blocks until a message is queued; then drain in bulk with
+            /// `consume_all`. The error once the channel is empty and
+            /// nothing can arrive any more: it is closed, or every producer
+            /// was dropped.
+            pub fn ready(&mut self) -> ::core::result::Result<(), ::ringmpsc::RecvError> {
+                self.control.ready()
+            }
+
+            /// Like `ready`, waiting at most `timeout`.
+            pub fn ready_timeout(
+                &mut self,
+                timeout: ::core::time::Duration,
+            ) -> ::core::result::Result<(), ::ringmpsc::RecvTimeoutError> {
+                self.control.ready_timeout(timeout)
+            }
+
+            /// The async `ready`: waits without blocking the thread (no
+            /// CPU while waiting), on any executor. Dropping the future
+            /// leaves no registration behind.
+            pub fn ready_async(&mut self) -> ::ringmpsc::ReadyFuture<'_> {
+                self.control.ready_async()
+            }
+
             /// Messages queued across all rings (a snapshot).
             pub fn len(&self) -> usize {
                 let mut len = 0;

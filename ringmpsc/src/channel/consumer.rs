@@ -1,9 +1,13 @@
 //! [`Channel`]: the consumer end, which polls every producer's ring.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use super::producer::{Producer, Registrar};
+use super::ready::{wait_ready, ReadyFuture};
 use super::registry::Shared;
 use crate::config::Config;
 use crate::error::{ConfigError, RecvError, RecvTimeoutError, RegisterError, TryRecvError};
@@ -178,6 +182,8 @@ impl<T> Channel<T> {
         let start = if self.next >= n { 0 } else { self.next };
         let mut wake = WakeProducersOnDrop::new(&self.shared.notifier);
         for i in (start..n).chain(0..start) {
+            // WAIT-2: its producer may wait for the room this call frees.
+            wake.touched |= 1 << i;
             // SAFETY: RB-UNIQ-1: `&mut self` makes this the only consumer.
             let taken = unsafe { self.ring(i).consume_up_to(limit - wake.consumed, &mut f) };
             if taken > 0 {
@@ -275,6 +281,108 @@ impl<T> Channel<T> {
         }
     }
 
+    /// Blocks until a value is queued, per the configured
+    /// [`WaitStrategy`](crate::WaitStrategy); then drain in bulk with
+    /// [`consume_all`](Self::consume_all) and friends.
+    ///
+    /// ```
+    /// use ringmpsc::{Channel, Config, RecvError};
+    ///
+    /// let mut channel = Channel::new(Config::new(6, 2, false)).unwrap();
+    /// let producer = channel.register().unwrap();
+    /// std::thread::spawn(move || (0..100u32).for_each(|i| producer.send(i).unwrap()));
+    /// let mut sum = 0;
+    /// while channel.ready().is_ok() {
+    ///     channel.consume_all(|v| sum += v); // everything queued, in one go
+    /// }
+    /// assert_eq!(sum, 99 * 100 / 2);
+    /// assert_eq!(channel.ready(), Err(RecvError)); // disconnected and drained
+    /// ```
+    ///
+    /// # Errors
+    /// [`RecvError`] once the channel is empty and nothing can arrive any
+    /// more: it is closed, or every producer and registrar is gone.
+    pub fn ready(&mut self) -> Result<(), RecvError>
+    where
+        T: Send,
+    {
+        wait_ready(&*self.shared, None).map_err(|_| RecvError)
+    }
+
+    /// Like [`ready`](Self::ready), waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// [`RecvTimeoutError::Timeout`] when nothing arrived in time,
+    /// [`RecvTimeoutError::Disconnected`] as [`ready`](Self::ready).
+    pub fn ready_timeout(&mut self, timeout: Duration) -> Result<(), RecvTimeoutError>
+    where
+        T: Send,
+    {
+        wait_ready(&*self.shared, Instant::now().checked_add(timeout))
+    }
+
+    /// Waits without blocking the thread until a value is queued: the async
+    /// [`ready`](Self::ready). Works on any executor. The task costs no CPU
+    /// while it waits under [`WaitStrategy::Park`](crate::WaitStrategy);
+    /// dropping the future leaves no registration behind.
+    ///
+    /// ```
+    /// # futures_executor_block_on(async {
+    /// use ringmpsc::{Channel, Config};
+    ///
+    /// let mut channel = Channel::new(Config::new(4, 1, false)).unwrap();
+    /// let producer = channel.register().unwrap();
+    /// std::thread::spawn(move || producer.send(5u8).unwrap());
+    /// channel.ready_async().await.unwrap();
+    /// assert_eq!(channel.try_recv(), Ok(5));
+    /// # });
+    /// # fn futures_executor_block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl std::task::Wake for Unpark {
+    /// #         fn wake(self: std::sync::Arc<Self>) { self.0.unpark() }
+    /// #     }
+    /// #     let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    /// ```
+    ///
+    /// The future resolves to [`RecvError`] as [`ready`](Self::ready) does.
+    pub fn ready_async(&mut self) -> ReadyFuture<'_>
+    where
+        T: Send,
+    {
+        ReadyFuture::new(&*self.shared)
+    }
+
+    /// Receives one value without blocking the thread: the async
+    /// [`recv`](Self::recv). Dropping the future receives nothing.
+    ///
+    /// The future resolves to [`RecvError`] once the channel is empty and
+    /// nothing can arrive any more.
+    pub fn recv_async(&mut self) -> RecvFuture<'_, T> {
+        RecvFuture { channel: self }
+    }
+
+    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+        loop {
+            match self.try_recv() {
+                Ok(v) => return Poll::Ready(Ok(v)),
+                Err(TryRecvError::Disconnected) => return Poll::Ready(Err(RecvError)),
+                Err(TryRecvError::Empty) => {}
+            }
+            let shared = &*self.shared;
+            let ready = || shared.has_data() || shared.no_more_senders();
+            if shared.notifier.poll_consumer(cx, ready).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+
     /// Values queued across all rings (a snapshot).
     pub fn len(&self) -> usize {
         self.shared.rings().map(RingRef::len).sum()
@@ -342,6 +450,44 @@ impl<T> Drop for Channel<T> {
             // after the settled close no producer publishes any more.
             unsafe { self.ring(i).consume_up_to(usize::MAX, drop) };
         }
+    }
+}
+
+/// A channel is a stream of its values; it ends once the channel is empty
+/// and nothing can arrive any more (closed, or every producer and registrar
+/// gone).
+impl<T> futures_core::Stream for Channel<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.get_mut().poll_recv(cx).map(Result::ok)
+    }
+}
+
+/// The future of [`Channel::recv_async`].
+#[must_use = "futures do nothing unless polled"]
+pub struct RecvFuture<'a, T> {
+    channel: &'a mut Channel<T>,
+}
+
+impl<T> Future for RecvFuture<'_, T> {
+    type Output = Result<T, RecvError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.get_mut().channel.poll_recv(cx)
+    }
+}
+
+impl<T> Drop for RecvFuture<'_, T> {
+    fn drop(&mut self) {
+        // WAIT-3: a cancelled receive leaves no waker behind.
+        self.channel.shared.notifier.cancel_consumer();
+    }
+}
+
+impl<T> fmt::Debug for RecvFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvFuture").finish_non_exhaustive()
     }
 }
 

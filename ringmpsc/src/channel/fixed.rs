@@ -12,11 +12,14 @@
 
 use std::fmt;
 use std::ptr::NonNull;
+use std::time::{Duration, Instant};
 
 use super::producer::Producer;
+use super::ready::{wait_ready, Readiness, ReadyFuture};
+use crate::error::{RecvError, RecvTimeoutError};
 use crate::ring::core::{close_and_settle, RawRing, RingCore, RingHeader, RingRef};
 use crate::ring::storage::InlineStorage;
-use crate::sync::{barrier, Arc, AtomicBool, Ordering};
+use crate::sync::{barrier, Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::wait::{Notifier, WaitStrategy, WakeProducersOnDrop};
 
 /// One ring of `N` slots inside a fixed channel. Built only by
@@ -118,6 +121,7 @@ unsafe impl<T: Send + 'static, const N: usize> RingSet for FixedRing<T, N> {
         let producer = unsafe { Producer::for_fixed(ring, id, Arc::clone(&make.host)) };
         let consumer = FixedConsumer {
             ring: RawRing::from(ring),
+            id,
             host: Arc::clone(&make.host),
         };
         (producer, consumer)
@@ -193,6 +197,9 @@ pub struct FixedHost {
     notifier: Notifier,
     /// Every ring is closed and the close settled (CH-CLOSE-1).
     closed: AtomicBool,
+    /// Producers still alive; at zero, and drained, the channel is
+    /// disconnected (CH-DISC-2).
+    senders: AtomicUsize,
     /// Every ring's header, in ring order (CH-LIFE-1: inside `block`).
     headers: Box<[NonNull<RingHeader>]>,
     block: NonNull<()>,
@@ -230,6 +237,32 @@ impl FixedHost {
     fn is_closed(&self) -> bool {
         // Acquire: pairs with the Release store in `close`.
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// A producer is dropped; the last one disconnects (CH-DISC-2).
+    pub(crate) fn drop_sender(&self) {
+        // AcqRel: Release publishes this producer's pushes to the Acquire
+        // load in `no_more_senders`.
+        if self.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The last producer: a waiting consumer must see the disconnect.
+            self.notifier.wake_all();
+        }
+    }
+}
+
+impl Readiness for FixedHost {
+    fn has_data(&self) -> bool {
+        self.rings().any(|header| header.len() > 0)
+    }
+
+    fn no_more_senders(&self) -> bool {
+        // Acquire: pairs with the AcqRel decrement in `drop_sender`, so the
+        // last producer's pushes are visible to the look that follows.
+        self.is_closed() || self.senders.load(Ordering::Acquire) == 0
+    }
+
+    fn notifier(&self) -> &Notifier {
+        &self.notifier
     }
 }
 
@@ -286,8 +319,9 @@ pub fn fixed_channel<R: RingSet>(enable_metrics: bool) -> (R::Producers, R::Cons
     let mut headers = Headers(Vec::with_capacity(R::RINGS));
     rings.headers(&mut headers);
     let host = Arc::new(FixedHost {
-        notifier: Notifier::new(WaitStrategy::Park),
+        notifier: Notifier::new(WaitStrategy::Park, R::RINGS),
         closed: AtomicBool::new(false),
+        senders: AtomicUsize::new(R::RINGS),
         headers: headers.0.into_boxed_slice(),
         block: block.cast(),
         free: free_block::<R>,
@@ -305,6 +339,8 @@ pub fn fixed_channel<R: RingSet>(enable_metrics: bool) -> (R::Producers, R::Cons
 /// The consumer of one ring of a fixed channel.
 pub struct FixedConsumer<T> {
     ring: RawRing<T>,
+    /// The ring's number, for its producer's waiter (WAIT-2).
+    id: usize,
     host: Arc<FixedHost>,
 }
 
@@ -327,6 +363,7 @@ impl<T> FixedConsumer<T> {
         // Producers parked on a full ring are woken after the batch, also
         // when the handler panics.
         let mut wake = WakeProducersOnDrop::new(self.host.notifier());
+        wake.touched = 1 << self.id;
         // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only consumer.
         wake.consumed = unsafe { self.ring().consume_up_to(limit, f) };
         wake.consumed
@@ -377,6 +414,28 @@ impl FixedControl {
     /// `true` once closed.
     pub fn is_closed(&self) -> bool {
         self.host.is_closed()
+    }
+
+    /// Blocks until a message is queued; the error once the channel is
+    /// empty and nothing can arrive (closed, or every producer dropped).
+    ///
+    /// # Errors
+    /// [`RecvError`] when disconnected.
+    pub fn ready(&self) -> Result<(), RecvError> {
+        wait_ready(&*self.host, None).map_err(|_| RecvError)
+    }
+
+    /// [`ready`](Self::ready), waiting at most `timeout`.
+    ///
+    /// # Errors
+    /// [`RecvTimeoutError`] on timeout or disconnect.
+    pub fn ready_timeout(&self, timeout: Duration) -> Result<(), RecvTimeoutError> {
+        wait_ready(&*self.host, Instant::now().checked_add(timeout))
+    }
+
+    /// The async [`ready`](Self::ready).
+    pub fn ready_async(&self) -> ReadyFuture<'_> {
+        ReadyFuture::new(&*self.host)
     }
 }
 

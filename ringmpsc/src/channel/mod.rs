@@ -8,6 +8,8 @@
 //! - `producer`: [`Producer`] (owns one ring; waking the consumer after a
 //!   publish is the channel's business, hooked into the ring's
 //!   reservations) and [`Registrar`].
+//! - `ready`: waiting until something is queued, for threads and tasks
+//!   (`ReadyFuture`), shared by both channel kinds.
 //! - `consumer`: [`Channel`], the consumer end, polling the rings fairly.
 //! - `inline`: `InlineChannel`, every ring allocated up front in one block.
 //! - `fixed`: the runtime behind `channel!` — a fixed tree of rings of
@@ -18,9 +20,12 @@ pub(crate) mod fixed;
 #[cfg(feature = "stack-ring")]
 mod inline;
 mod producer;
+mod ready;
 mod registry;
 
 pub use consumer::Channel;
+pub use consumer::RecvFuture;
 #[cfg(feature = "stack-ring")]
 pub use inline::{InlineChannel, StackChannel};
-pub use producer::{Producer, Registrar};
+pub use producer::{Producer, Registrar, SendFuture};
+pub use ready::ReadyFuture;

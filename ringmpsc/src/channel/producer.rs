@@ -2,6 +2,9 @@
 //! (registers more producers from any thread).
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use crossbeam_utils::CachePadded;
 
@@ -76,8 +79,7 @@ impl<T> Producer<T> {
         Producer {
             ring: RawRing::from(ring),
             cursor: CachePadded::new(ProducerCursor::attach(ring)),
-            // A fixed channel's consumer never parks, so nothing to wake.
-            wakes_consumer: false,
+            wakes_consumer: host.notifier().parks(),
             id,
             owner: Owner::Fixed(host),
         }
@@ -156,10 +158,68 @@ impl<T> Producer<T> {
         }
     }
 
-    fn wait_for_room(&self) {
+    /// Ready to retry a push: room in the ring, or closed.
+    fn can_retry(&self) -> bool {
         let ring = self.ring();
-        self.notifier()
-            .wait_producer(|| ring.is_closed() || ring.has_room(&self.cursor), None);
+        ring.is_closed() || ring.has_room(&self.cursor)
+    }
+
+    fn wait_for_room(&self) {
+        self.notifier().wait_producer(self.id, || self.can_retry(), None);
+    }
+
+    /// Appends `value` without blocking the thread: the async
+    /// [`send`](Self::send), waiting for room in this producer's ring. The
+    /// future is `Send` (it borrows the producer mutably), so it runs in
+    /// `tokio::spawn` or any executor; under
+    /// [`WaitStrategy::Park`](crate::WaitStrategy) a waiting task costs no
+    /// CPU and is woken when *its* ring gets room.
+    ///
+    /// Cancel-safe: a future dropped before it completed has not sent its
+    /// value (it is dropped with the future).
+    ///
+    /// ```
+    /// # futures_executor_block_on(async {
+    /// use ringmpsc::{Channel, Config};
+    ///
+    /// let mut channel = Channel::new(Config::new(1, 1, false)).unwrap(); // 2 slots
+    /// let mut producer = channel.register().unwrap();
+    /// let consumer = std::thread::spawn(move || {
+    ///     let mut sum = 0;
+    ///     while let Ok(v) = channel.recv() {
+    ///         sum += v;
+    ///     }
+    ///     sum
+    /// });
+    /// for i in 0..100u32 {
+    ///     producer.send_async(i).await.unwrap(); // waits while the ring is full
+    /// }
+    /// drop(producer);
+    /// assert_eq!(consumer.join().unwrap(), 99 * 100 / 2);
+    /// # });
+    /// # fn futures_executor_block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     struct Unpark(std::thread::Thread);
+    /// #     impl std::task::Wake for Unpark {
+    /// #         fn wake(self: std::sync::Arc<Self>) { self.0.unpark() }
+    /// #     }
+    /// #     let waker = std::sync::Arc::new(Unpark(std::thread::current())).into();
+    /// #     let mut cx = std::task::Context::from_waker(&waker);
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     loop {
+    /// #         if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; }
+    /// #         std::thread::park();
+    /// #     }
+    /// # }
+    /// ```
+    ///
+    /// The future resolves to [`SendError`] holding `value` when the
+    /// channel is closed or its consumer is gone.
+    pub fn send_async(&mut self, value: T) -> SendFuture<'_, T> {
+        SendFuture {
+            producer: self,
+            value: Some(value),
+            registered: false,
+        }
     }
 
     /// Reserves up to `n` contiguous slots for zero-copy writes (fewer at
@@ -238,9 +298,64 @@ impl<T> Producer<T> {
 
 impl<T> Drop for Producer<T> {
     fn drop(&mut self) {
-        if let Owner::Channel(shared) = &self.owner {
-            shared.release(self.id);
+        match &self.owner {
+            Owner::Channel(shared) => shared.release(self.id),
+            Owner::Fixed(host) => host.drop_sender(),
         }
+    }
+}
+
+/// The future of [`Producer::send_async`].
+#[must_use = "futures do nothing unless polled"]
+pub struct SendFuture<'a, T> {
+    producer: &'a mut Producer<T>,
+    /// `None` once sent or handed back.
+    value: Option<T>,
+    /// Counted among the producers waiting for room (WAIT-2).
+    registered: bool,
+}
+
+// The value is never pinned: it moves in and out of the `Option`.
+impl<T> Unpin for SendFuture<'_, T> {}
+
+impl<T> Future for SendFuture<'_, T> {
+    type Output = Result<(), SendError<T>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        loop {
+            let value = this.value.take().expect("`SendFuture` polled after it completed");
+            match this.producer.push(value) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(PushError::Closed(v)) => return Poll::Ready(Err(SendError(v))),
+                Err(PushError::Full(v)) => this.value = Some(v),
+            }
+            let producer = &*this.producer;
+            let notifier = producer.notifier();
+            let ready = || producer.can_retry();
+            if notifier
+                .poll_producer(producer.id, cx, ready, &mut this.registered)
+                .is_pending()
+            {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+impl<T> Drop for SendFuture<'_, T> {
+    fn drop(&mut self) {
+        // WAIT-3: a finished or cancelled send leaves no waker behind.
+        let id = self.producer.id;
+        self.producer.notifier().cancel_producer(id, &mut self.registered);
+    }
+}
+
+impl<T> fmt::Debug for SendFuture<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendFuture")
+            .field("sent", &self.value.is_none())
+            .finish_non_exhaustive()
     }
 }
 

@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
 use super::producer::Producer;
+use super::ready::Readiness;
 use crate::config::Config;
 use crate::error::RegisterError;
 use crate::ring::core::{close_and_settle, RawRing, RingCore, RingHeader, RingRef};
@@ -111,7 +112,7 @@ impl<T> Shared<T> {
             producers: AtomicUsize::new(0),
             senders: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
-            notifier: Notifier::new(config.wait_strategy),
+            notifier: Notifier::new(config.wait_strategy, config.max_producers),
             inline: None,
             _owns: PhantomData,
         }
@@ -275,6 +276,18 @@ impl<T> Shared<T> {
             // The last sender: a parked consumer must see the disconnect.
             self.notifier.wake_all();
         }
+    }
+}
+
+impl<T: Send> Readiness for Shared<T> {
+    fn has_data(&self) -> bool {
+        Shared::has_data(self)
+    }
+    fn no_more_senders(&self) -> bool {
+        Shared::no_more_senders(self)
+    }
+    fn notifier(&self) -> &Notifier {
+        &self.notifier
     }
 }
 

@@ -114,6 +114,17 @@ impl RingHeader {
         self.close.closed.load(Ordering::Relaxed)
     }
 
+    /// Values in the ring: a snapshot.
+    pub(crate) fn len(&self) -> usize {
+        // Load `head` first: it only grows, and never past the `tail` loaded
+        // after it, so the difference cannot underflow.
+        // Acquire: pairs with the consumer's Release store of `head`.
+        let head = self.consumer.head.load(Ordering::Acquire);
+        // Acquire: pairs with the producer's Release store of `tail`.
+        let tail = self.producer.tail.load(Ordering::Acquire);
+        tail.saturating_sub(head) as usize
+    }
+
     /// Waits until the producer is outside its publish window.
     fn settle(&self) {
         // Acquire: pairs with the Release store in `RingRef::leave`, so a
@@ -430,13 +441,7 @@ impl<'a, T> RingRef<'a, T> {
 
     /// Values in the ring: a snapshot that may be stale by the time it is read.
     pub(crate) fn len(self) -> usize {
-        // Load `head` first: it only grows, and never past the `tail` loaded
-        // after it, so the difference cannot underflow.
-        // Acquire: pairs with the consumer's Release store of `head`.
-        let head = self.header.consumer.head.load(Ordering::Acquire);
-        // Acquire: pairs with the producer's Release store of `tail`.
-        let tail = self.header.producer.tail.load(Ordering::Acquire);
-        tail.saturating_sub(head) as usize
+        self.header.len()
     }
 
     pub(crate) fn close(self) {
