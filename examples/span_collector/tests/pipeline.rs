@@ -223,19 +223,22 @@ async fn shutdown_exports_everything_queued() {
     ));
 }
 
+/// A scripted answer: a status and an optional `Retry-After`.
+type Answer = (u16, Option<&'static str>);
+
 /// A scripted OTLP/HTTP endpoint on 127.0.0.1: answers with the statuses
 /// in `script` (then 200), decodes every request it accepts with the
 /// official proto types.
 #[derive(Clone, Default)]
 struct Endpoint {
-    script: Arc<Mutex<VecDeque<(u16, Option<&'static str>)>>>,
+    script: Arc<Mutex<VecDeque<Answer>>>,
     accepted: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
     attempts: Arc<AtomicUsize>,
     times: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl Endpoint {
-    async fn start(script: Vec<(u16, Option<&'static str>)>) -> (Endpoint, String) {
+    async fn start(script: Vec<Answer>) -> (Endpoint, String) {
         let endpoint = Endpoint {
             script: Arc::new(Mutex::new(script.into())),
             ..Endpoint::default()
