@@ -79,9 +79,10 @@ fn end_to_end(rt: &tokio::runtime::Runtime, producers: usize) -> f64 {
     })
 }
 
-/// Nanoseconds per span to submit `SPANS` spans into room that is there:
-/// ringmpsc's `submit_span` (a ring of 512, drained between rounds) vs
-/// `tokio::sync::mpsc::Sender::try_send` (capacity 512, drained likewise).
+/// Nanoseconds per span to submit `SPANS` spans into room that is there,
+/// a consumer task draining concurrently: ringmpsc's `submit_span` (a ring
+/// of 512) vs `tokio::sync::mpsc::Sender::try_send` (capacity 512, the
+/// consumer draining with `recv_many`). Each round of 512 starts empty.
 fn submission_cost(rt: &tokio::runtime::Runtime) -> (f64, f64) {
     let input = spans(1).pop().unwrap();
     let ring = rt.block_on(async {
@@ -105,17 +106,28 @@ fn submission_cost(rt: &tokio::runtime::Runtime) -> (f64, f64) {
         elapsed
     });
     let tokio_cost = rt.block_on(async {
+        // The same conditions: a consumer task drains concurrently.
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Span>(512);
+        let consumer = tokio::spawn(async move {
+            let mut buf = Vec::with_capacity(512);
+            while rx.recv_many(&mut buf, 512).await > 0 {
+                buf.clear();
+            }
+        });
         let mut elapsed = Duration::ZERO;
         for chunk in input.chunks(512) {
             let chunk = chunk.to_vec();
+            while tx.capacity() < tx.max_capacity() {
+                tokio::task::yield_now().await;
+            }
             let t = Instant::now();
             for s in chunk {
                 tx.try_send(s).unwrap();
             }
             elapsed += t.elapsed();
-            while rx.try_recv().is_ok() {}
         }
+        drop(tx);
+        consumer.await.unwrap();
         elapsed
     });
     let per = |d: Duration| d.as_nanos() as f64 / input.len() as f64;

@@ -17,6 +17,8 @@ use crate::span::Span;
 #[derive(Debug)]
 pub struct SpanProducer {
     ring: ringmpsc::Producer<Span>,
+    /// This producer's worker number: its counter in the metrics.
+    worker: usize,
     metrics: Arc<Metrics>,
 }
 
@@ -29,7 +31,7 @@ impl SpanProducer {
     pub fn submit_span(&self, span: Span) -> Result<(), SubmitError> {
         match self.ring.push(span) {
             Ok(()) => {
-                self.metrics.submitted(1);
+                self.metrics.submitted(self.worker, 1);
                 Ok(())
             }
             Err(e) => {
@@ -50,7 +52,7 @@ impl SpanProducer {
     pub fn send_span(&self, span: Span) -> Result<(), SubmitError> {
         match self.ring.send(span) {
             Ok(()) => {
-                self.metrics.submitted(1);
+                self.metrics.submitted(self.worker, 1);
                 Ok(())
             }
             Err(e) => {
@@ -69,7 +71,7 @@ impl SpanProducer {
     pub async fn submit_span_async(&mut self, span: Span) -> Result<(), SubmitError> {
         match self.ring.send_async(span).await {
             Ok(()) => {
-                self.metrics.submitted(1);
+                self.metrics.submitted(self.worker, 1);
                 Ok(())
             }
             Err(e) => {
@@ -108,8 +110,10 @@ impl Collector {
             .workers
             .into_iter()
             .take(workers.clamp(1, MAX_WORKERS))
-            .map(|ring| SpanProducer {
+            .enumerate()
+            .map(|(worker, ring)| SpanProducer {
                 ring,
+                worker,
                 metrics: Arc::clone(&metrics),
             })
             .collect();

@@ -41,7 +41,9 @@ impl DropReason {
 /// Counters of one pipeline.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    submitted: AtomicU64,
+    /// One counter per producer, each on its own cache line: producers on
+    /// different threads never write the same line.
+    submitted: [crossbeam_utils::CachePadded<AtomicU64>; crate::pipeline::MAX_WORKERS],
     consumed: AtomicU64,
     exported: AtomicU64,
     batches: AtomicU64,
@@ -80,9 +82,11 @@ impl Snapshot {
 }
 
 impl Metrics {
-    /// Spans accepted into a ring.
-    pub fn submitted(&self, n: u64) {
-        self.submitted.fetch_add(n, Ordering::Relaxed);
+    /// Spans accepted into producer `worker`'s ring.
+    pub fn submitted(&self, worker: usize, n: u64) {
+        let counter = &self.submitted[worker % self.submitted.len()];
+        // Relaxed, and a load and store: only this producer writes it.
+        counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
     }
     /// Spans taken out by the consumer.
     pub fn consumed(&self, n: u64) {
@@ -116,7 +120,7 @@ impl Metrics {
     pub fn snapshot(&self) -> Snapshot {
         let dropped = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
         Snapshot {
-            submitted: self.submitted.load(Ordering::Relaxed),
+            submitted: self.submitted.iter().map(|c| c.load(Ordering::Relaxed)).sum(),
             consumed: self.consumed.load(Ordering::Relaxed),
             exported: self.exported.load(Ordering::Relaxed),
             dropped: dropped.iter().map(|(r, n)| (r.name(), *n)).collect(),
