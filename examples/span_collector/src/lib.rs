@@ -10,7 +10,8 @@
 //! [`pipeline`] (the `channel!`), [`collector`] (start, producers,
 //! shutdown), [`bridge`] (the consumer task), [`batcher`], [`exporter`]
 //! (stdout, JSON lines, OTLP/HTTP), [`retry`], [`metrics`], [`config`],
-//! [`generate`] (realistic traces) and [`error`]. Invariant IDs (`SC-*`)
+//! [`generate`] (realistic traces), [`error`], and [`processor`]: the
+//! [`RingSpanProcessor`], an `opentelemetry_sdk` span processor on the rings. Invariant IDs (`SC-*`)
 //! refer to `specs/span-collector-invariants.md`.
 //!
 //! ```no_run
@@ -41,5 +42,8 @@ pub mod exporter;
 pub mod generate;
 pub mod metrics;
 pub mod pipeline;
+pub mod processor;
 pub mod retry;
 pub mod span;
+
+pub use processor::RingSpanProcessor;

@@ -1,0 +1,440 @@
+//! [`RingSpanProcessor`]: an `opentelemetry_sdk` span processor on the ring
+//! runtime, in place of the SDK's `BatchSpanProcessor`.
+//!
+//! `on_end` pushes into the calling thread's own producer — registered on
+//! first use, its ring recycled when the thread exits — and never blocks:
+//! a span it cannot queue is a counted drop (SC-PROC-1). A worker thread
+//! waits on the channel (`ready_timeout`), batches, and calls the exporter.
+//! `force_flush` and `shutdown` go through the same rings as the spans, so
+//! everything queued before them is exported before they return; they wait
+//! for a plain thread, not for an async task, so they cannot deadlock a
+//! tokio current-thread runtime (SC-PROC-2).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use opentelemetry::Context;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use opentelemetry_sdk::Resource;
+use ringmpsc::{Channel, Config, Producer, RecvTimeoutError, Registrar};
+
+/// What crosses the rings: spans, and the control messages that must come
+/// after every span queued before them. Spans are stored inline in the
+/// ring's slots (no allocation in `on_end`), so a control message takes a
+/// span's room; there are few of them.
+#[allow(clippy::large_enum_variant)]
+enum Msg {
+    Span(SpanData),
+    Flush(Arc<Ack>),
+    Shutdown(Arc<Ack>),
+}
+
+/// A one-shot answer to `force_flush`/`shutdown`.
+#[derive(Default)]
+struct Ack {
+    done: Mutex<Option<OTelSdkResult>>,
+    cv: Condvar,
+}
+
+impl Ack {
+    fn answer(&self, result: OTelSdkResult) {
+        *self.done.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+        self.cv.notify_all();
+    }
+
+    fn wait(&self, timeout: Duration) -> OTelSdkResult {
+        let deadline = Instant::now() + timeout;
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(result) = done.take() {
+                return result;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(OTelSdkError::Timeout(timeout));
+            }
+            done = self
+                .cv
+                .wait_timeout(done, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+/// Counters of a processor.
+#[derive(Debug, Default)]
+struct Counters {
+    queued: AtomicU64,
+    exported: AtomicU64,
+    dropped: AtomicU64,
+    failed: AtomicU64,
+}
+
+/// A processor's counts, for tests and reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessorStats {
+    /// Spans queued by `on_end`.
+    pub queued: u64,
+    /// Spans the exporter accepted.
+    pub exported: u64,
+    /// Spans `on_end` could not queue (ring full, no ring free, shut down).
+    pub dropped: u64,
+    /// Spans in batches the exporter failed.
+    pub failed: u64,
+}
+
+/// Each thread's producers, one per processor it has ended spans on.
+/// Dropped when the thread exits, which hands the rings back.
+struct ThreadProducers(RefCell<HashMap<u64, Producer<Msg>>>);
+
+thread_local! {
+    static PRODUCERS: ThreadProducers = ThreadProducers(RefCell::new(HashMap::new()));
+}
+
+static NEXT_PROCESSOR: AtomicU64 = AtomicU64::new(0);
+
+/// The span processor. Build it with [`RingSpanProcessor::new`] or
+/// [`RingSpanProcessor::builder`].
+///
+/// ```
+/// use opentelemetry::trace::{Tracer, TracerProvider};
+/// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+/// use span_collector::RingSpanProcessor;
+///
+/// let exporter = InMemorySpanExporter::default();
+/// let provider = SdkTracerProvider::builder()
+///     .with_span_processor(RingSpanProcessor::new(exporter.clone()))
+///     .build();
+/// let tracer = provider.tracer("example");
+/// tracer.in_span("work", |_cx| {});
+/// provider.force_flush().unwrap();
+/// assert_eq!(exporter.get_finished_spans().unwrap().len(), 1);
+/// ```
+pub struct RingSpanProcessor {
+    id: u64,
+    registrar: Registrar<Msg>,
+    counters: Arc<Counters>,
+    resource: Arc<Mutex<Option<Resource>>>,
+    worker: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// Options of a [`RingSpanProcessor`].
+#[derive(Debug, Clone, Copy)]
+pub struct RingSpanProcessorBuilder<E> {
+    exporter: E,
+    ring_bits: u8,
+    max_threads: usize,
+    max_batch: usize,
+    interval: Duration,
+}
+
+impl<E: SpanExporter + 'static> RingSpanProcessorBuilder<E> {
+    /// Slots per thread's ring: `2^bits` (default 11, 2048 spans).
+    pub fn with_ring_bits(mut self, bits: u8) -> Self {
+        self.ring_bits = bits;
+        self
+    }
+
+    /// Threads that can hold a ring at once (default and most: 128). A
+    /// thread's ring is recycled when it exits.
+    pub fn with_max_threads(mut self, threads: usize) -> Self {
+        self.max_threads = threads;
+        self
+    }
+
+    /// Spans per export, at most (default 512).
+    pub fn with_max_export_batch_size(mut self, spans: usize) -> Self {
+        self.max_batch = spans.max(1);
+        self
+    }
+
+    /// Longest a span waits before export (default 1 s).
+    pub fn with_scheduled_delay(mut self, delay: Duration) -> Self {
+        self.interval = delay;
+        self
+    }
+
+    /// Starts the worker thread.
+    ///
+    /// # Panics
+    /// If the ring size or thread count is out of the runtime's range.
+    pub fn build(self) -> RingSpanProcessor {
+        let config = Config::default()
+            .with_ring_bits(self.ring_bits)
+            .with_max_producers(self.max_threads);
+        let channel = Channel::new(config).expect("ring_bits 1..=20 and max_threads 1..=128");
+        let registrar = channel.registrar();
+        let counters = Arc::new(Counters::default());
+        let resource = Arc::new(Mutex::new(None));
+        let worker = Worker {
+            channel,
+            exporter: self.exporter,
+            counters: Arc::clone(&counters),
+            resource: Arc::clone(&resource),
+            max_batch: self.max_batch,
+            interval: self.interval,
+        };
+        let handle = std::thread::Builder::new()
+            .name("ring-span-processor".into())
+            .spawn(move || worker.run())
+            .expect("spawning the processor's worker thread");
+        RingSpanProcessor {
+            id: NEXT_PROCESSOR.fetch_add(1, Ordering::Relaxed),
+            registrar,
+            counters,
+            resource,
+            worker: Mutex::new(Some(handle)),
+        }
+    }
+}
+
+impl RingSpanProcessor {
+    /// A processor exporting to `exporter` with the default options.
+    pub fn new<E: SpanExporter + 'static>(exporter: E) -> Self {
+        Self::builder(exporter).build()
+    }
+
+    /// A builder for the options.
+    pub fn builder<E: SpanExporter + 'static>(exporter: E) -> RingSpanProcessorBuilder<E> {
+        RingSpanProcessorBuilder {
+            exporter,
+            ring_bits: 11,
+            max_threads: ringmpsc::MAX_PRODUCERS,
+            max_batch: 512,
+            interval: Duration::from_secs(1),
+        }
+    }
+
+    /// The counts so far.
+    pub fn stats(&self) -> ProcessorStats {
+        ProcessorStats {
+            queued: self.counters.queued.load(Ordering::Relaxed),
+            exported: self.counters.exported.load(Ordering::Relaxed),
+            dropped: self.counters.dropped.load(Ordering::Relaxed),
+            failed: self.counters.failed.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Pushes through this thread's producer, registering it on first use.
+    /// `Err` gives the message back when it cannot be queued.
+    fn push(&self, msg: Msg) -> Result<(), Msg> {
+        let mut slot = Some(msg);
+        let pushed = PRODUCERS.try_with(|producers| {
+            let msg = slot.take().expect("taken once");
+            let mut map = producers.0.borrow_mut();
+            if map.get(&self.id).is_none_or(Producer::is_closed) {
+                match self.registrar.register() {
+                    Ok(p) => {
+                        map.insert(self.id, p);
+                    }
+                    Err(_) => return Err(msg),
+                }
+            }
+            map[&self.id].push(msg).map_err(|e| e.into_inner())
+        });
+        // `Err` from `try_with`: the thread is exiting and its producers
+        // are gone; nothing can be registered any more.
+        pushed.unwrap_or_else(|_| Err(slot.take().expect("not taken")))
+    }
+
+    /// Sends a control message that every span queued before it precedes,
+    /// retrying while this thread's ring is full, and waits for the answer.
+    fn control(&self, make: fn(Arc<Ack>) -> Msg, timeout: Duration) -> OTelSdkResult {
+        let ack = Arc::new(Ack::default());
+        let deadline = Instant::now() + timeout;
+        let mut msg = make(Arc::clone(&ack));
+        loop {
+            match self.push(msg) {
+                Ok(()) => break,
+                Err(back) => {
+                    if Instant::now() >= deadline {
+                        return Err(OTelSdkError::Timeout(timeout));
+                    }
+                    msg = back;
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            }
+        }
+        ack.wait(deadline.saturating_duration_since(Instant::now()))
+    }
+}
+
+impl Drop for RingSpanProcessor {
+    /// Shuts down if nobody did: exports what is queued, stops the worker.
+    fn drop(&mut self) {
+        if self.worker.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+            let _ = self.shutdown_with_timeout(Duration::from_secs(5));
+        }
+    }
+}
+
+impl fmt::Debug for RingSpanProcessor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RingSpanProcessor")
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SpanProcessor for RingSpanProcessor {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        if !span.span_context.is_sampled() {
+            return;
+        }
+        match self.push(Msg::Span(span)) {
+            Ok(()) => self.counters.queued.fetch_add(1, Ordering::Relaxed),
+            // SC-PROC-1: never blocks; a span that cannot be queued is counted.
+            Err(_) => self.counters.dropped.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.control(Msg::Flush, Duration::from_secs(30))
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        let Some(worker) = self.worker.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return Err(OTelSdkError::AlreadyShutdown);
+        };
+        let result = self.control(Msg::Shutdown, timeout);
+        if result.is_ok() {
+            let _ = worker.join();
+        }
+        result
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        *self.resource.lock().unwrap_or_else(|e| e.into_inner()) = Some(resource.clone());
+    }
+}
+
+/// The worker thread's state.
+struct Worker<E> {
+    channel: Channel<Msg>,
+    exporter: E,
+    counters: Arc<Counters>,
+    resource: Arc<Mutex<Option<Resource>>>,
+    max_batch: usize,
+    interval: Duration,
+}
+
+impl<E: SpanExporter> Worker<E> {
+    fn run(mut self) {
+        let mut batch: Vec<SpanData> = Vec::with_capacity(self.max_batch);
+        let mut oldest: Option<Instant> = None;
+        loop {
+            if let Some(resource) = self.resource.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                self.exporter.set_resource(&resource);
+            }
+            let wait = oldest.map_or(self.interval, |t| self.interval.saturating_sub(t.elapsed()));
+            let ready = self.channel.ready_timeout(wait);
+            let mut acks = Vec::new();
+            let mut stop = None;
+            if ready.is_ok() {
+                let mut msgs = Vec::new();
+                self.channel.consume_all_owned(|m| msgs.push(m));
+                for msg in msgs {
+                    match msg {
+                        Msg::Span(span) => {
+                            oldest.get_or_insert_with(Instant::now);
+                            batch.push(span);
+                            if batch.len() >= self.max_batch {
+                                self.export(&mut batch);
+                                oldest = None;
+                            }
+                        }
+                        Msg::Flush(ack) => acks.push(ack),
+                        Msg::Shutdown(ack) => stop = Some(ack),
+                    }
+                }
+            }
+            let aged = oldest.is_some_and(|t| t.elapsed() >= self.interval);
+            if !acks.is_empty()
+                || stop.is_some()
+                || aged
+                || matches!(ready, Err(RecvTimeoutError::Disconnected))
+            {
+                // Flush and shutdown come after every span queued before
+                // them in their own ring; spans of other threads queued
+                // before the call are in their rings: take them too.
+                let failed = self.counters.failed.load(Ordering::Relaxed);
+                self.drain_all(&mut batch);
+                self.export(&mut batch);
+                oldest = None;
+                let failed = self.counters.failed.load(Ordering::Relaxed) - failed;
+                for ack in acks {
+                    ack.answer(match failed {
+                        0 => Ok(()),
+                        n => Err(OTelSdkError::InternalFailure(format!(
+                            "the exporter failed {n} spans"
+                        ))),
+                    });
+                }
+            }
+            if let Some(ack) = stop {
+                self.channel.close();
+                self.drain_all(&mut batch);
+                self.export(&mut batch);
+                ack.answer(self.exporter.shutdown());
+                return;
+            }
+            if let Err(RecvTimeoutError::Disconnected) = ready {
+                let _ = self.exporter.shutdown();
+                return;
+            }
+        }
+    }
+
+    fn drain_all(&mut self, batch: &mut Vec<SpanData>) {
+        let mut late = Vec::new();
+        while self.channel.consume_all_owned(|m| late.push(m)) > 0 {}
+        for msg in late {
+            match msg {
+                Msg::Span(span) => batch.push(span),
+                Msg::Flush(ack) => ack.answer(Ok(())),
+                Msg::Shutdown(ack) => ack.answer(Ok(())),
+            }
+        }
+    }
+
+    fn export(&mut self, batch: &mut Vec<SpanData>) {
+        while !batch.is_empty() {
+            let rest = batch.split_off(batch.len().min(self.max_batch));
+            let chunk = std::mem::replace(batch, rest);
+            let n = chunk.len() as u64;
+            match block_on(self.exporter.export(chunk)) {
+                Ok(()) => self.counters.exported.fetch_add(n, Ordering::Relaxed),
+                Err(_) => self.counters.failed.fetch_add(n, Ordering::Relaxed),
+            };
+        }
+    }
+}
+
+/// Runs a future on this thread: the worker is a plain thread, so an
+/// exporter's future needs no runtime of ours.
+fn block_on<F: Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Arc::new(Unpark(std::thread::current())).into();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(v) = future.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
