@@ -46,7 +46,7 @@ impl Report {
 }
 
 /// Waits for Ctrl-C or SIGTERM.
-async fn stop_signal() {
+pub(crate) async fn stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -130,9 +130,25 @@ pub async fn run(cli: Cli) -> i32 {
         ticker.abort();
         bar.finish_and_clear();
     }
-    let report = Report::new(&snapshot, start.elapsed());
-    print_report(&report, &snapshot, &destination);
-    if let Some(path) = &cli.report_json {
+    finish(
+        &snapshot,
+        start.elapsed(),
+        destination,
+        cli.report_json.as_deref(),
+    )
+}
+
+/// Prints the report, writes it as JSON if asked; the exit status: 0 when
+/// every submitted span was exported, 1 otherwise.
+pub(crate) fn finish(
+    snapshot: &Snapshot,
+    elapsed: Duration,
+    destination: String,
+    report_json: Option<&std::path::Path>,
+) -> i32 {
+    let report = Report::new(snapshot, elapsed);
+    print_report(&report, snapshot, &destination);
+    if let Some(path) = report_json {
         let json = serde_json::to_string_pretty(&report).expect("a report serializes");
         if let Err(e) = std::fs::write(path, json + "\n") {
             eprintln!("span-collector: cannot write {}: {e}", path.display());

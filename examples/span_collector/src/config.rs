@@ -35,6 +35,62 @@ pub struct Cli {
     /// Also write the final report as JSON to this file.
     #[arg(long)]
     pub report_json: Option<PathBuf>,
+    /// `serve`: run as an OTLP receiver instead.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// An OTLP receiver: OTLP/HTTP `POST /v1/traces` (protobuf or JSON, gzip
+    /// accepted) and OTLP/gRPC, into the pipeline; `GET /metrics` in
+    /// Prometheus text. Stops on SIGINT/SIGTERM after draining and flushing.
+    Serve(ServeCli),
+}
+
+/// Flags of `serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeCli {
+    /// OTLP/HTTP address.
+    #[arg(long, default_value = "127.0.0.1:4318")]
+    pub listen: std::net::SocketAddr,
+    /// OTLP/gRPC address (none by default).
+    #[arg(long)]
+    pub grpc_listen: Option<std::net::SocketAddr>,
+    /// Where spans go: `stdout`, `json:PATH` or `otlp:URL` (a relay).
+    #[arg(long)]
+    pub exporter: Option<String>,
+    /// Write the final report as JSON to this file.
+    #[arg(long)]
+    pub report_json: Option<PathBuf>,
+    /// Largest request body in bytes, compressed or not.
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Spans per exported batch.
+    #[arg(long, default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_size: u32,
+    /// Longest a span waits in a partial batch, milliseconds.
+    #[arg(long, default_value_t = 200)]
+    pub flush_interval_ms: u64,
+}
+
+impl ServeCli {
+    /// The arguments of [`crate::serve::serve`].
+    pub fn args(&self) -> crate::serve::ServeArgs {
+        crate::serve::ServeArgs {
+            listen: self.listen,
+            grpc_listen: self.grpc_listen,
+            exporter: self.exporter.clone(),
+            report_json: self.report_json.clone(),
+            max_body: self.max_body_bytes,
+            bridge: BridgeSettings {
+                batch_size: self.batch_size as usize,
+                flush_interval: Duration::from_millis(self.flush_interval_ms),
+                ..BridgeSettings::default()
+            },
+        }
+    }
 }
 
 /// The JSON lines file written when no exporter is named.

@@ -44,6 +44,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod processor;
 pub mod retry;
+pub mod serve;
 pub mod span;
 
 pub use processor::RingSpanProcessor;

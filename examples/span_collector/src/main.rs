@@ -9,6 +9,11 @@ fn main() {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    let code = runtime.block_on(span_collector::app::run(cli));
+    let code = match &cli.command {
+        Some(span_collector::config::Command::Serve(serve)) => {
+            runtime.block_on(span_collector::serve::serve(serve.args()))
+        }
+        None => runtime.block_on(span_collector::app::run(cli)),
+    };
     std::process::exit(code);
 }

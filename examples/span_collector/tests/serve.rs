@@ -1,0 +1,250 @@
+//! `span-collector serve` as clients see it: OTLP/HTTP (protobuf, JSON,
+//! gzip), OTLP/gRPC, every bad input answered and the server still up,
+//! `/metrics`, and a SIGTERM that drains, flushes and reports. IDs refer to
+//! specs/span-collector-invariants.md.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use prost::Message;
+use span_collector::generate::TraceGenerator;
+use span_collector::span::request_of;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("span-collector-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+struct Server {
+    child: Child,
+    http: String,
+    grpc: String,
+    out: PathBuf,
+    report: PathBuf,
+}
+
+impl Server {
+    fn start(tag: &str) -> Server {
+        let (http, grpc) = (free_port(), free_port());
+        let out = scratch(&format!("{tag}.jsonl"));
+        let report = scratch(&format!("{tag}-report.json"));
+        let child = Command::new(env!("CARGO_BIN_EXE_span-collector"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{http}"),
+                "--grpc-listen",
+                &format!("127.0.0.1:{grpc}"),
+            ])
+            .args(["--max-body-bytes", "65536", "--flush-interval-ms", "20"])
+            .arg("--exporter")
+            .arg(format!("json:{}", out.display()))
+            .arg("--report-json")
+            .arg(&report)
+            .spawn()
+            .unwrap();
+        let server = Server {
+            child,
+            http: format!("http://127.0.0.1:{http}"),
+            grpc: format!("http://127.0.0.1:{grpc}"),
+            out,
+            report,
+        };
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", http)).is_err()
+            || std::net::TcpStream::connect(("127.0.0.1", grpc)).is_err()
+        {
+            assert!(start.elapsed() < Duration::from_secs(30), "serve did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// SIGTERM, then the exit status and the report.
+    fn stop(mut self) -> (i32, serde_json::Value, u64) {
+        let killed = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = self.child.wait().unwrap();
+        let report = serde_json::from_str(&std::fs::read_to_string(&self.report).unwrap()).unwrap();
+        let spans = std::fs::read_to_string(&self.out)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| {
+                let r: ExportTraceServiceRequest = serde_json::from_str(line).unwrap();
+                r.resource_spans
+                    .iter()
+                    .flat_map(|rs| &rs.scope_spans)
+                    .map(|ss| ss.spans.len() as u64)
+                    .sum::<u64>()
+            })
+            .sum();
+        (status.code().unwrap_or(-1), report, spans)
+    }
+}
+
+fn request(spans: usize, seed: u64) -> ExportTraceServiceRequest {
+    let spans = TraceGenerator::new(seed).trace(spans);
+    request_of(&spans)
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bytes).unwrap();
+    gz.finish().unwrap()
+}
+
+/// SC-SERVE-1, SC-SERVE-2, SC-SHUT-1: good requests over every encoding are
+/// exported once; bad ones get 400/415/413 and the server keeps serving;
+/// SIGTERM drains, flushes, reports and exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_every_input_and_drains_on_sigterm() {
+    let server = Server::start("all");
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/traces", server.http);
+    let mut sent = 0u64;
+
+    // Protobuf.
+    let r = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .body(request(10, 1).encode_to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body = ExportTraceServiceResponse::decode(&r.bytes().await.unwrap()[..]).unwrap();
+    assert!(body.partial_success.is_none());
+    sent += 10;
+
+    // Protobuf, gzip.
+    let r = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .header("content-encoding", "gzip")
+        .body(gzip(&request(7, 2).encode_to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    sent += 7;
+
+    // JSON: upper-case hex ids, 64-bit integers as numbers, unknown fields.
+    let json = r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"py"}}]},
+        "scopeSpans":[{"scope":{"name":"s"},"spans":[{"traceId":"5B8EFFF798038103D269B633813FC60C","spanId":"EEE19B7EC3C1B174",
+        "name":"json-span","kind":2,"startTimeUnixNano":1544712660000000000,"endTimeUnixNano":"1544712661000000000",
+        "attributes":[{"key":"n","value":{"intValue":"7"}},{"key":"d","value":{"doubleValue":1.5}}],"futureField":{"x":1}}]}]}]}"#;
+    let r = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(json)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    sent += 1;
+
+    // Bad input: each answered, none kills the server.
+    let r = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .body(vec![0xff, 0xff, 0xff])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = client
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body("hello")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let r = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .body(vec![0u8; 200_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let r = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .header("content-encoding", "gzip")
+        .body(gzip(&vec![0u8; 1_000_000]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413, "a decompression bomb is over the limit");
+    let r = client
+        .post(&url)
+        .header("content-type", "application/x-protobuf")
+        .header("content-encoding", "br")
+        .body(vec![1])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+
+    // Still serving: gRPC, gzip.
+    let mut grpc = TraceServiceClient::connect(server.grpc.clone())
+        .await
+        .unwrap()
+        .send_compressed(tonic::codec::CompressionEncoding::Gzip);
+    let response = grpc.export(request(12, 3)).await.unwrap().into_inner();
+    assert!(response.partial_success.is_none());
+    sent += 12;
+
+    // Metrics in Prometheus text.
+    let metrics = client
+        .get(format!("{}/metrics", server.http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("# TYPE span_collector_spans_submitted_total counter"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!("span_collector_spans_submitted_total {sent}")),
+        "{metrics}"
+    );
+
+    let (code, report, exported) = tokio::task::spawn_blocking(move || server.stop()).await.unwrap();
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["submitted"], sent);
+    assert_eq!(report["exported"], sent);
+    assert_eq!(exported, sent, "every accepted span in the output, once");
+}
