@@ -25,12 +25,10 @@ use opentelemetry_sdk::Resource;
 use ringmpsc::{Channel, Config, Producer, RecvTimeoutError, Registrar};
 
 /// What crosses the rings: spans, and the control messages that must come
-/// after every span queued before them. Spans are stored inline in the
-/// ring's slots (no allocation in `on_end`), so a control message takes a
-/// span's room; there are few of them.
-#[allow(clippy::large_enum_variant)]
+/// after every span queued before them. A span is boxed once its slot is
+/// reserved, so a slot is 16 bytes and a full ring allocates nothing.
 enum Msg {
-    Span(SpanData),
+    Span(Box<SpanData>),
     Flush(Arc<Ack>),
     Shutdown(Arc<Ack>),
 }
@@ -136,7 +134,8 @@ pub struct RingSpanProcessorBuilder<E> {
 }
 
 impl<E: SpanExporter + 'static> RingSpanProcessorBuilder<E> {
-    /// Slots per thread's ring: `2^bits` (default 11, 2048 spans).
+    /// Slots per thread's ring: `2^bits` (default 14, 16384 spans of 16
+    /// bytes each).
     pub fn with_ring_bits(mut self, bits: u8) -> Self {
         self.ring_bits = bits;
         self
@@ -205,7 +204,7 @@ impl RingSpanProcessor {
     pub fn builder<E: SpanExporter + 'static>(exporter: E) -> RingSpanProcessorBuilder<E> {
         RingSpanProcessorBuilder {
             exporter,
-            ring_bits: 11,
+            ring_bits: 14,
             max_threads: ringmpsc::MAX_PRODUCERS,
             max_batch: 512,
             interval: Duration::from_secs(1),
@@ -224,24 +223,41 @@ impl RingSpanProcessor {
 
     /// Pushes through this thread's producer, registering it on first use.
     /// `Err` gives the message back when it cannot be queued.
+    /// Runs `f` with this thread's producer, registering it on first use;
+    /// `None` when there is none to be had (no ring free, closed, or the
+    /// thread is exiting).
+    fn with_producer<R>(&self, f: impl FnOnce(&mut Producer<Msg>) -> R) -> Option<R> {
+        PRODUCERS
+            .try_with(|producers| {
+                let mut map = producers.0.borrow_mut();
+                if map.get(&self.id).is_none_or(Producer::is_closed) {
+                    map.insert(self.id, self.registrar.register().ok()?);
+                }
+                map.get_mut(&self.id).map(f)
+            })
+            .ok()
+            .flatten()
+    }
+
+    /// Queues a control message; `Err` gives it back when it cannot be.
     fn push(&self, msg: Msg) -> Result<(), Msg> {
         let mut slot = Some(msg);
-        let pushed = PRODUCERS.try_with(|producers| {
-            let msg = slot.take().expect("taken once");
-            let mut map = producers.0.borrow_mut();
-            if map.get(&self.id).is_none_or(Producer::is_closed) {
-                match self.registrar.register() {
-                    Ok(p) => {
-                        map.insert(self.id, p);
-                    }
-                    Err(_) => return Err(msg),
-                }
-            }
-            map[&self.id].push(msg).map_err(|e| e.into_inner())
+        let pushed = self.with_producer(|p| {
+            p.push(slot.take().expect("taken once"))
+                .map_err(|e| e.into_inner())
         });
-        // `Err` from `try_with`: the thread is exiting and its producers
-        // are gone; nothing can be registered any more.
-        pushed.unwrap_or_else(|_| Err(slot.take().expect("not taken")))
+        pushed.unwrap_or_else(|| Err(slot.take().expect("not taken")))
+    }
+
+    /// Queues a span: boxed only once its slot is reserved. `false` when
+    /// the ring is full or there is no ring.
+    fn push_span(&self, span: SpanData) -> bool {
+        let mut span = Some(span);
+        self.with_producer(|p| match p.reserve(1) {
+            Some(r) => r.fill_with(|_| Msg::Span(Box::new(span.take().expect("one slot")))) == 1,
+            None => false,
+        })
+        .unwrap_or(false)
     }
 
     /// Sends a control message that every span queued before it precedes,
@@ -290,11 +306,12 @@ impl SpanProcessor for RingSpanProcessor {
         if !span.span_context.is_sampled() {
             return;
         }
-        match self.push(Msg::Span(span)) {
-            Ok(()) => self.counters.queued.fetch_add(1, Ordering::Relaxed),
+        if self.push_span(span) {
+            self.counters.queued.fetch_add(1, Ordering::Relaxed);
+        } else {
             // SC-PROC-1: never blocks; a span that cannot be queued is counted.
-            Err(_) => self.counters.dropped.fetch_add(1, Ordering::Relaxed),
-        };
+            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     fn force_flush(&self) -> OTelSdkResult {
@@ -346,7 +363,7 @@ impl<E: SpanExporter> Worker<E> {
                     match msg {
                         Msg::Span(span) => {
                             oldest.get_or_insert_with(Instant::now);
-                            batch.push(span);
+                            batch.push(*span);
                             if batch.len() >= self.max_batch {
                                 self.export(&mut batch);
                                 oldest = None;
@@ -399,7 +416,7 @@ impl<E: SpanExporter> Worker<E> {
         while self.channel.consume_all_owned(|m| late.push(m)) > 0 {}
         for msg in late {
             match msg {
-                Msg::Span(span) => batch.push(span),
+                Msg::Span(span) => batch.push(*span),
                 Msg::Flush(ack) => ack.answer(Ok(())),
                 Msg::Shutdown(ack) => ack.answer(Ok(())),
             }

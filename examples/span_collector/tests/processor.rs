@@ -15,7 +15,6 @@ use span_collector::RingSpanProcessor;
 fn provider(exporter: &InMemorySpanExporter, threads: usize) -> SdkTracerProvider {
     let processor = RingSpanProcessor::builder(exporter.clone())
         .with_max_threads(threads)
-        .with_ring_bits(12)
         .with_scheduled_delay(Duration::from_millis(100))
         .build();
     SdkTracerProvider::builder()
