@@ -195,29 +195,43 @@ fn respond(encoding: Encoding, status: StatusCode, response: &ExportTraceService
     }
 }
 
-/// `POST /v1/traces`.
-async fn traces(State(receivers): State<Arc<Receivers>>, headers: HeaderMap, body: Bytes) -> Response {
-    let Some(encoding) = encoding(&headers) else {
-        return (
+/// Decodes an OTLP/HTTP request body by its headers, decompressed to at
+/// most `limit` bytes: the request (and whether it was JSON), or the status
+/// and message to answer with (400 malformed, 413 too large, 415
+/// unsupported). Never panics, on any input (SC-SERVE-2).
+///
+/// # Errors
+/// The HTTP status and a message for the client.
+pub fn decode_request(
+    headers: &HeaderMap,
+    body: Bytes,
+    limit: usize,
+) -> Result<(ExportTraceServiceRequest, bool), (StatusCode, String)> {
+    let Some(encoding) = encoding(headers) else {
+        return Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "content-type must be application/x-protobuf or application/json",
-        )
-            .into_response();
+            "content-type must be application/x-protobuf or application/json".into(),
+        ));
     };
-    let raw = match decompress(&headers, body, receivers.max_body) {
-        Ok(raw) => raw,
-        Err((status, message)) => return (status, message).into_response(),
-    };
+    let raw = decompress(headers, body, limit)?;
     let request = match encoding {
         Encoding::Protobuf => ExportTraceServiceRequest::decode(&raw[..]).map_err(|e| e.to_string()),
         Encoding::Json => {
             serde_json::from_slice::<ExportTraceServiceRequest>(&raw).map_err(|e| e.to_string())
         }
     };
-    let request = match request {
-        Ok(r) => r,
-        Err(e) => return (StatusCode::BAD_REQUEST, format!("malformed OTLP request: {e}")).into_response(),
+    request
+        .map(|r| (r, encoding == Encoding::Json))
+        .map_err(|e| (StatusCode::BAD_REQUEST, format!("malformed OTLP request: {e}")))
+}
+
+/// `POST /v1/traces`.
+async fn traces(State(receivers): State<Arc<Receivers>>, headers: HeaderMap, body: Bytes) -> Response {
+    let (request, json) = match decode_request(&headers, body, receivers.max_body) {
+        Ok(decoded) => decoded,
+        Err((status, message)) => return (status, message).into_response(),
     };
+    let encoding = if json { Encoding::Json } else { Encoding::Protobuf };
     let outcome = receivers.accept(request).await;
     if outcome.full && outcome.accepted == 0 {
         // Nothing was queued: the client may retry the whole request.

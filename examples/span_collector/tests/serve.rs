@@ -248,3 +248,49 @@ async fn serve_answers_every_input_and_drains_on_sigterm() {
     assert_eq!(report["exported"], sent);
     assert_eq!(exported, sent, "every accepted span in the output, once");
 }
+
+/// SC-SERVE-1, SC-PROC-1: the Rust SDK's own OTLP/HTTP exporter, behind a
+/// `RingSpanProcessor` in a real `SdkTracerProvider`, sends spans to
+/// `serve`; every one is exported once with its name and `service.name`.
+#[test]
+fn rust_sdk_otlp_http_exporter_through_ring_span_processor() {
+    use opentelemetry::trace::{Tracer, TracerProvider};
+    use opentelemetry_otlp::WithExportConfig;
+
+    let server = Server::start("rust-sdk");
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{}/v1/traces", server.http))
+        .build()
+        .unwrap();
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_span_processor(span_collector::RingSpanProcessor::new(exporter))
+        .with_resource(
+            opentelemetry_sdk::Resource::builder()
+                .with_service_name("rust-sdk")
+                .build(),
+        )
+        .build();
+    let tracer = provider.tracer("rust-sdk-test");
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let tracer = tracer.clone();
+            s.spawn(move || {
+                for i in 0..250 {
+                    tracer.in_span(format!("rust-{t}-{i}"), |_cx| {});
+                }
+            });
+        }
+    });
+    provider.force_flush().unwrap();
+    provider.shutdown().unwrap();
+    let out = server.out.clone();
+    let (code, report, exported) = server.stop();
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(exported, 1_000);
+    let text = std::fs::read_to_string(out).unwrap();
+    assert!(text.contains(r#""stringValue":"rust-sdk""#), "service.name kept");
+    for t in 0..4 {
+        assert!(text.contains(&format!(r#""name":"rust-{t}-249""#)));
+    }
+}
