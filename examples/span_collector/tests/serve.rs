@@ -32,6 +32,8 @@ fn scratch(name: &str) -> PathBuf {
     path
 }
 
+/// A `serve` process, killed if a test ends without stopping it (a failed
+/// assertion must not leave it holding the test's output open).
 struct Server {
     child: Child,
     http: String,
@@ -42,6 +44,11 @@ struct Server {
 
 impl Server {
     fn start(tag: &str) -> Server {
+        Server::start_with(tag, None, &[])
+    }
+
+    /// `exporter`: `None` for a JSON lines file of the test's own.
+    fn start_with(tag: &str, exporter: Option<String>, env: &[(&str, &str)]) -> Server {
         let (http, grpc) = (free_port(), free_port());
         let out = scratch(&format!("{tag}.jsonl"));
         let report = scratch(&format!("{tag}-report.json"));
@@ -55,7 +62,8 @@ impl Server {
             ])
             .args(["--max-body-bytes", "65536", "--flush-interval-ms", "20"])
             .arg("--exporter")
-            .arg(format!("json:{}", out.display()))
+            .arg(exporter.unwrap_or_else(|| format!("json:{}", out.display())))
+            .envs(env.iter().copied())
             .arg("--report-json")
             .arg(&report)
             .spawn()
@@ -79,6 +87,11 @@ impl Server {
 
     /// SIGTERM, then the exit status and the report.
     fn stop(mut self) -> (i32, serde_json::Value, u64) {
+        // Dropping afterwards finds the process already reaped.
+        self.terminate()
+    }
+
+    fn terminate(&mut self) -> (i32, serde_json::Value, u64) {
         let killed = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status()
@@ -99,6 +112,13 @@ impl Server {
             })
             .sum();
         (status.code().unwrap_or(-1), report, spans)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -293,4 +313,75 @@ fn rust_sdk_otlp_http_exporter_through_ring_span_processor() {
     for t in 0..4 {
         assert!(text.contains(&format!(r#""name":"rust-{t}-249""#)));
     }
+}
+
+/// SC-SERVE-1: `serve --exporter otlp:URL` relays to an upstream collector
+/// (here another `serve`), conserving every span.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_to_an_upstream_collector() {
+    let upstream = Server::start("upstream");
+    let relay = Server::start_with("relay", Some(format!("otlp:{}", upstream.http)), &[]);
+    let client = reqwest::Client::new();
+    for seed in 0..5 {
+        let r = client
+            .post(format!("{}/v1/traces", relay.http))
+            .header("content-type", "application/x-protobuf")
+            .body(request(20, seed).encode_to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let (code, report, _) = tokio::task::spawn_blocking(move || relay.stop()).await.unwrap();
+    assert_eq!((code, report["exported"].as_u64()), (0, Some(100)), "{report}");
+    let (code, report, exported) = tokio::task::spawn_blocking(move || upstream.stop())
+        .await
+        .unwrap();
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(exported, 100, "every relayed span arrives once upstream");
+}
+
+/// SC-SERVE-3: when the rings stay full (the upstream never answers, so
+/// every export slot is busy), the receiver answers 429 with `Retry-After`
+/// and gRPC `RESOURCE_EXHAUSTED`, instead of losing spans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_rings_answer_429_and_resource_exhausted() {
+    // An upstream that accepts connections and never answers.
+    let stall = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let stall_url = format!("http://{}", stall.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = stall.accept().await {
+            held.push(socket);
+        }
+    });
+    let mut relay = Server::start_with(
+        "full",
+        Some(format!("otlp:{stall_url}")),
+        &[("OTEL_EXPORTER_OTLP_TIMEOUT", "60000")],
+    );
+    let client = reqwest::Client::new();
+    let mut saw_429 = false;
+    for seed in 0..200 {
+        let r = client
+            .post(format!("{}/v1/traces", relay.http))
+            .header("content-type", "application/x-protobuf")
+            .body(request(100, seed).encode_to_vec())
+            .send()
+            .await
+            .unwrap();
+        match r.status().as_u16() {
+            200 => {}
+            429 => {
+                assert_eq!(r.headers()["retry-after"], "1");
+                saw_429 = true;
+                break;
+            }
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert!(saw_429, "the rings never filled");
+    let mut grpc = TraceServiceClient::connect(relay.grpc.clone()).await.unwrap();
+    let status = grpc.export(request(100, 999)).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted);
 }
