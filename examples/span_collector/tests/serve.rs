@@ -355,7 +355,7 @@ async fn full_rings_answer_429_and_resource_exhausted() {
             held.push(socket);
         }
     });
-    let mut relay = Server::start_with(
+    let relay = Server::start_with(
         "full",
         Some(format!("otlp:{stall_url}")),
         &[("OTEL_EXPORTER_OTLP_TIMEOUT", "60000")],
