@@ -3,8 +3,12 @@
 //!
 //! `on_end` pushes into the calling thread's own producer — registered on
 //! first use, its ring recycled when the thread exits — and never blocks:
-//! a span it cannot queue is a counted drop (SC-PROC-1). A worker thread
-//! waits on the channel (`ready_timeout`), batches, and calls the exporter.
+//! a span it cannot queue is a counted drop (SC-PROC-1). Producers pay
+//! nothing to wake the worker (the channel runs `BusySpin`, whose producers
+//! never check for a sleeper); instead each thread unparks the worker once
+//! per half batch it queued — a high-water mark — and the worker otherwise
+//! sleeps until its scheduled delay. The worker batches and calls the
+//! exporter.
 //! `force_flush` and `shutdown` go through the same rings as the spans, so
 //! everything queued before them is exported before they return; they wait
 //! for a plain thread, not for an async task, so they cannot deadlock a
@@ -22,7 +26,7 @@ use opentelemetry::Context;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
 use opentelemetry_sdk::Resource;
-use ringmpsc::{Channel, Config, Producer, RecvTimeoutError, Registrar};
+use ringmpsc::{Channel, Config, Producer, Registrar};
 
 /// What crosses the rings: spans, and the control messages that must come
 /// after every span queued before them. A span is boxed once its slot is
@@ -90,7 +94,14 @@ pub struct ProcessorStats {
 
 /// Each thread's producers, one per processor it has ended spans on.
 /// Dropped when the thread exits, which hands the rings back.
-struct ThreadProducers(RefCell<HashMap<u64, Producer<Msg>>>);
+struct ThreadProducers(RefCell<HashMap<u64, ThreadProducer>>);
+
+/// This thread's producer for one processor, and how many spans it queued
+/// since it last woke the worker.
+struct ThreadProducer {
+    producer: Producer<Msg>,
+    since_wake: usize,
+}
 
 thread_local! {
     static PRODUCERS: ThreadProducers = ThreadProducers(RefCell::new(HashMap::new()));
@@ -117,6 +128,10 @@ static NEXT_PROCESSOR: AtomicU64 = AtomicU64::new(0);
 /// ```
 pub struct RingSpanProcessor {
     id: u64,
+    /// The worker, to unpark at the high-water mark and for control messages.
+    worker_thread: std::thread::Thread,
+    /// Spans a thread queues before it wakes the worker.
+    high_water: usize,
     registrar: Registrar<Msg>,
     counters: Arc<Counters>,
     resource: Arc<Mutex<Option<Resource>>>,
@@ -165,9 +180,12 @@ impl<E: SpanExporter + 'static> RingSpanProcessorBuilder<E> {
     /// # Panics
     /// If the ring size or thread count is out of the runtime's range.
     pub fn build(self) -> RingSpanProcessor {
+        // BusySpin: producers never check for a sleeping consumer; the
+        // worker parks on its own and is unparked explicitly.
         let config = Config::default()
             .with_ring_bits(self.ring_bits)
-            .with_max_producers(self.max_threads);
+            .with_max_producers(self.max_threads)
+            .with_wait_strategy(ringmpsc::WaitStrategy::BusySpin);
         let channel = Channel::new(config).expect("ring_bits 1..=20 and max_threads 1..=128");
         let registrar = channel.registrar();
         let counters = Arc::new(Counters::default());
@@ -186,6 +204,8 @@ impl<E: SpanExporter + 'static> RingSpanProcessorBuilder<E> {
             .expect("spawning the processor's worker thread");
         RingSpanProcessor {
             id: NEXT_PROCESSOR.fetch_add(1, Ordering::Relaxed),
+            worker_thread: handle.thread().clone(),
+            high_water: (self.max_batch / 2).max(1),
             registrar,
             counters,
             resource,
@@ -226,12 +246,19 @@ impl RingSpanProcessor {
     /// Runs `f` with this thread's producer, registering it on first use;
     /// `None` when there is none to be had (no ring free, closed, or the
     /// thread is exiting).
-    fn with_producer<R>(&self, f: impl FnOnce(&mut Producer<Msg>) -> R) -> Option<R> {
+    fn with_producer<R>(&self, f: impl FnOnce(&mut ThreadProducer) -> R) -> Option<R> {
         PRODUCERS
             .try_with(|producers| {
                 let mut map = producers.0.borrow_mut();
-                if map.get(&self.id).is_none_or(Producer::is_closed) {
-                    map.insert(self.id, self.registrar.register().ok()?);
+                if map.get(&self.id).is_none_or(|p| p.producer.is_closed()) {
+                    let producer = self.registrar.register().ok()?;
+                    map.insert(
+                        self.id,
+                        ThreadProducer {
+                            producer,
+                            since_wake: 0,
+                        },
+                    );
                 }
                 map.get_mut(&self.id).map(f)
             })
@@ -243,21 +270,38 @@ impl RingSpanProcessor {
     fn push(&self, msg: Msg) -> Result<(), Msg> {
         let mut slot = Some(msg);
         let pushed = self.with_producer(|p| {
-            p.push(slot.take().expect("taken once"))
+            p.producer
+                .push(slot.take().expect("taken once"))
                 .map_err(|e| e.into_inner())
         });
-        pushed.unwrap_or_else(|| Err(slot.take().expect("not taken")))
+        let pushed = pushed.unwrap_or_else(|| Err(slot.take().expect("not taken")));
+        self.worker_thread.unpark();
+        pushed
     }
 
     /// Queues a span: boxed only once its slot is reserved. `false` when
     /// the ring is full or there is no ring.
     fn push_span(&self, span: SpanData) -> bool {
         let mut span = Some(span);
-        self.with_producer(|p| match p.reserve(1) {
-            Some(r) => r.fill_with(|_| Msg::Span(Box::new(span.take().expect("one slot")))) == 1,
-            None => false,
-        })
-        .unwrap_or(false)
+        let (queued, wake) = self
+            .with_producer(|p| {
+                let queued = match p.producer.reserve(1) {
+                    Some(r) => r.fill_with(|_| Msg::Span(Box::new(span.take().expect("one slot")))) == 1,
+                    None => false,
+                };
+                p.since_wake += 1;
+                // The high-water mark, or a full ring: wake the worker.
+                let wake = p.since_wake >= self.high_water || !queued;
+                if wake {
+                    p.since_wake = 0;
+                }
+                (queued, wake)
+            })
+            .unwrap_or((false, false));
+        if wake {
+            self.worker_thread.unpark();
+        }
+        queued
     }
 
     /// Sends a control message that every span queued before it precedes,
@@ -352,34 +396,32 @@ impl<E: SpanExporter> Worker<E> {
             if let Some(resource) = self.resource.lock().unwrap_or_else(|e| e.into_inner()).take() {
                 self.exporter.set_resource(&resource);
             }
-            let wait = oldest.map_or(self.interval, |t| self.interval.saturating_sub(t.elapsed()));
-            let ready = self.channel.ready_timeout(wait);
+            let mut msgs = Vec::new();
+            if self.channel.consume_all_owned(|m| msgs.push(m)) == 0 {
+                // Unparked at a thread's high-water mark, by a control
+                // message, or at the scheduled delay.
+                let wait = oldest.map_or(self.interval, |t| self.interval.saturating_sub(t.elapsed()));
+                std::thread::park_timeout(wait);
+                self.channel.consume_all_owned(|m| msgs.push(m));
+            }
             let mut acks = Vec::new();
             let mut stop = None;
-            if ready.is_ok() {
-                let mut msgs = Vec::new();
-                self.channel.consume_all_owned(|m| msgs.push(m));
-                for msg in msgs {
-                    match msg {
-                        Msg::Span(span) => {
-                            oldest.get_or_insert_with(Instant::now);
-                            batch.push(*span);
-                            if batch.len() >= self.max_batch {
-                                self.export(&mut batch);
-                                oldest = None;
-                            }
+            for msg in msgs {
+                match msg {
+                    Msg::Span(span) => {
+                        oldest.get_or_insert_with(Instant::now);
+                        batch.push(*span);
+                        if batch.len() >= self.max_batch {
+                            self.export(&mut batch);
+                            oldest = None;
                         }
-                        Msg::Flush(ack) => acks.push(ack),
-                        Msg::Shutdown(ack) => stop = Some(ack),
                     }
+                    Msg::Flush(ack) => acks.push(ack),
+                    Msg::Shutdown(ack) => stop = Some(ack),
                 }
             }
             let aged = oldest.is_some_and(|t| t.elapsed() >= self.interval);
-            if !acks.is_empty()
-                || stop.is_some()
-                || aged
-                || matches!(ready, Err(RecvTimeoutError::Disconnected))
-            {
+            if !acks.is_empty() || stop.is_some() || aged {
                 // Flush and shutdown come after every span queued before
                 // them in their own ring; spans of other threads queued
                 // before the call are in their rings: take them too.
@@ -402,10 +444,6 @@ impl<E: SpanExporter> Worker<E> {
                 self.drain_all(&mut batch);
                 self.export(&mut batch);
                 ack.answer(self.exporter.shutdown());
-                return;
-            }
-            if let Err(RecvTimeoutError::Disconnected) = ready {
-                let _ = self.exporter.shutdown();
                 return;
             }
         }
