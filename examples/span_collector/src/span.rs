@@ -261,11 +261,9 @@ impl Span {
     }
 }
 
-/// The spans of one OTLP request, with the origin each came from.
-///
-/// # Errors
-/// [`SpanError`] for the first span that cannot be converted; the count of
-/// spans converted before it is returned with it.
+/// The spans of one OTLP request, each with the origin (resource and
+/// scope) it came from, in request order; a span whose ids have the wrong
+/// length is an `Err` in its place, so the caller can count it as rejected.
 pub fn spans_from_request(
     request: opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
 ) -> Vec<Result<Span, SpanError>> {
