@@ -230,7 +230,9 @@ pub use ringmpsc_macros::RingMessage;
 /// producer taking the message by value (`index` first for a group); and
 /// `NameConsumer` with `consume_all(&mut handler)`,
 /// `consume_all_up_to(limit, &mut handler)` (fair across producers),
-/// `len`, `is_empty`, `close` and `is_closed`. Options: `capacity = N`
+/// `ready`, `ready_timeout` and `ready_async` (wait until something is
+/// queued; the error once every producer is dropped and the rings are
+/// drained), `len`, `is_empty`, `close` and `is_closed`. Options: `capacity = N`
 /// (required, a power of two in `2..=1048576`) and `metrics = bool`.
 ///
 /// Errors at compile time, each pointing at the offending token: a capacity
