@@ -393,9 +393,6 @@ impl<E: SpanExporter> Worker<E> {
         let mut batch: Vec<SpanData> = Vec::with_capacity(self.max_batch);
         let mut oldest: Option<Instant> = None;
         loop {
-            if let Some(resource) = self.resource.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                self.exporter.set_resource(&resource);
-            }
             let mut msgs = Vec::new();
             if self.channel.consume_all_owned(|m| msgs.push(m)) == 0 {
                 // Unparked at a thread's high-water mark, by a control
@@ -462,6 +459,11 @@ impl<E: SpanExporter> Worker<E> {
     }
 
     fn export(&mut self, batch: &mut Vec<SpanData>) {
+        // The provider hands the resource over after the worker started:
+        // pass it on before the first export that follows.
+        if let Some(resource) = self.resource.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            self.exporter.set_resource(&resource);
+        }
         while !batch.is_empty() {
             let rest = batch.split_off(batch.len().min(self.max_batch));
             let chunk = std::mem::replace(batch, rest);
