@@ -23,25 +23,26 @@ pub struct SpanProducer {
 }
 
 impl SpanProducer {
+    /// Counts the outcome of one submission: submitted, or refused with
+    /// the span handed back.
+    fn count(&self, outcome: Result<(), SubmitError>) -> Result<(), SubmitError> {
+        match &outcome {
+            Ok(()) => self.metrics.submitted(self.worker, 1),
+            Err(_) => self.metrics.refused(),
+        }
+        outcome
+    }
+
     /// Submits a span without waiting; the span comes back when the ring is
     /// full or the collector closed. Never allocates, never blocks.
     ///
     /// # Errors
     /// [`SubmitError::Full`] or [`SubmitError::Closed`], holding the span.
     pub fn submit_span(&self, span: Span) -> Result<(), SubmitError> {
-        match self.ring.push(span) {
-            Ok(()) => {
-                self.metrics.submitted(self.worker, 1);
-                Ok(())
-            }
-            Err(e) => {
-                self.metrics.refused();
-                Err(match e {
-                    ringmpsc::PushError::Full(s) => SubmitError::Full(s),
-                    ringmpsc::PushError::Closed(s) => SubmitError::Closed(s),
-                })
-            }
-        }
+        self.count(self.ring.push(span).map_err(|e| match e {
+            ringmpsc::PushError::Full(s) => SubmitError::Full(s),
+            ringmpsc::PushError::Closed(s) => SubmitError::Closed(s),
+        }))
     }
 
     /// Submits a span, blocking the thread while the ring is full
@@ -50,16 +51,11 @@ impl SpanProducer {
     /// # Errors
     /// [`SubmitError::Closed`] with the span once the collector closed.
     pub fn send_span(&self, span: Span) -> Result<(), SubmitError> {
-        match self.ring.send(span) {
-            Ok(()) => {
-                self.metrics.submitted(self.worker, 1);
-                Ok(())
-            }
-            Err(e) => {
-                self.metrics.refused();
-                Err(SubmitError::Closed(e.into_inner()))
-            }
-        }
+        self.count(
+            self.ring
+                .send(span)
+                .map_err(|e| SubmitError::Closed(e.into_inner())),
+        )
     }
 
     /// Submits a span from an async task, waiting without blocking the
@@ -69,16 +65,8 @@ impl SpanProducer {
     /// # Errors
     /// [`SubmitError::Closed`] with the span once the collector closed.
     pub async fn submit_span_async(&mut self, span: Span) -> Result<(), SubmitError> {
-        match self.ring.send_async(span).await {
-            Ok(()) => {
-                self.metrics.submitted(self.worker, 1);
-                Ok(())
-            }
-            Err(e) => {
-                self.metrics.refused();
-                Err(SubmitError::Closed(e.into_inner()))
-            }
-        }
+        let outcome = self.ring.send_async(span).await;
+        self.count(outcome.map_err(|e| SubmitError::Closed(e.into_inner())))
     }
 }
 
