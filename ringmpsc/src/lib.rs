@@ -246,7 +246,11 @@ pub use ringmpsc_macros::channel;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::channel::fixed::{
-        fixed_channel, FixedConsumer, FixedControl, FixedHost, FixedRing, Handles, Headers, RingSet,
+        fixed_channel, Build, BuildRings, ConsumerSet, FixedConsumer, FixedControl, FixedHost, FixedRing,
+        Handles, Headers, NotRingMessages, RingSet, RingShape,
     };
-    pub use crate::message::check_layout;
+    pub use crate::message::{
+        capacity_error, count_present, group_size_error, keep_present, layout_error, rings_error,
+        usable_capacity, usable_group_size, ConstMessage, FieldSize,
+    };
 }

@@ -11,14 +11,12 @@ pub(crate) fn channel(input: TokenStream) -> TokenStream {
         Ok(decl) => decl,
         Err(error) => return error.into_compile_error(),
     };
-    match validate::channel(&decl) {
-        Ok(valid) => expand::channel(&decl, &valid),
-        Err(error) => {
-            // Also declare the types, empty, so that code using them does not
-            // add "cannot find type" noise to the real error.
-            let mut tokens = error.into_compile_error();
-            tokens.extend(expand::stubs(&decl));
-            tokens
-        }
+    // Expanded also after an error, with usable values in place of the bad
+    // ones, so code using the channel compiles and the error is the only one.
+    let (plan, checked) = validate::channel(&decl);
+    let mut tokens = expand::channel(&decl, &plan);
+    if let Err(error) = checked {
+        tokens.extend(error.into_compile_error());
     }
+    tokens
 }

@@ -6,7 +6,7 @@
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{braced, parenthesized, Attribute, Expr, Ident, Token, Type, Visibility};
+use syn::{braced, bracketed, parenthesized, Attribute, Expr, Ident, Token, Type, Visibility};
 
 pub(crate) struct ChannelDecl {
     pub(crate) attrs: Vec<Attribute>,
@@ -22,11 +22,14 @@ pub(crate) struct ChannelOption {
     pub(crate) value: Expr,
 }
 
-/// `name: Type` or `name: [Type; N]`, with its doc comments.
+/// `name: Type` or `name: [Type; N]`, with its attributes.
 pub(crate) struct Entry {
     pub(crate) attrs: Vec<Attribute>,
     pub(crate) name: Ident,
     pub(crate) ty: Type,
+    /// A group written `Type[N]`: reported, and read as `[Type; N]` so the
+    /// rest of the declaration is still checked.
+    pub(crate) misspelt_group: Option<syn::Error>,
 }
 
 impl Parse for ChannelDecl {
@@ -73,7 +76,42 @@ impl Parse for Entry {
         let attrs = input.call(Attribute::parse_outer)?;
         let name = input.parse()?;
         input.parse::<Token![:]>()?;
-        let ty = input.parse()?;
-        Ok(Entry { attrs, name, ty })
+        let mut ty: Type = input.parse()?;
+        let mut misspelt_group = None;
+        if input.peek(syn::token::Bracket) {
+            let content;
+            let bracket = bracketed!(content in input);
+            let len: Expr = content.parse()?;
+            let (elem, size) = (source(&ty), source(&len));
+            let hint = format!("a producer group is written `[{elem}; {size}]`, not `{elem}[{size}]`");
+            misspelt_group = Some(syn::Error::new(bracket.span.join(), hint));
+            ty = Type::Array(syn::TypeArray {
+                bracket_token: bracket,
+                elem: Box::new(ty),
+                semi_token: Token![;](bracket.span.join()),
+                len,
+            });
+        }
+        Ok(Entry {
+            attrs,
+            name,
+            ty,
+            misspelt_group,
+        })
     }
+}
+
+/// Tokens as a user would write them: `Vec<u8>`, not `Vec < u8 >`.
+fn source(tokens: &impl quote::ToTokens) -> String {
+    let text = tokens.to_token_stream().to_string();
+    [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" <", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        (" ,", ","),
+    ]
+    .iter()
+    .fold(text, |text, (from, to)| text.replace(from, to))
 }

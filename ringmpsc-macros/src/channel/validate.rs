@@ -1,9 +1,12 @@
-//! Validate a parsed `channel!`: every problem becomes a spanned error;
-//! produces no tokens.
+//! Validate a parsed `channel!`: every problem becomes a spanned error, and
+//! the declaration becomes a plan that always expands to valid code (bad
+//! values replaced by usable ones), so the error is the only one the user
+//! sees. Produces no tokens.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 
-use syn::{Expr, ExprLit, Lit, Type};
+use proc_macro2::TokenStream;
+use syn::{Attribute, Expr, ExprLit, Lit, Type};
 
 use super::parse::{ChannelDecl, Entry};
 use crate::errors::Errors;
@@ -14,35 +17,48 @@ pub(crate) const MAX_CAPACITY: usize = 1 << 20;
 /// Most rings in one channel, the runtime's `max_producers` limit.
 pub(crate) const MAX_RINGS: usize = 128;
 
-/// A checked declaration.
-pub(crate) struct ValidChannel<'a> {
-    pub(crate) capacity: usize,
+/// A capacity or group size: a literal checked here, or a const expression
+/// checked by the compiler through a `const` the expansion emits.
+pub(crate) enum Size<'a> {
+    Literal(usize),
+    Expr(&'a Expr),
+}
+
+/// What to expand.
+pub(crate) struct Plan<'a> {
+    pub(crate) capacity: Size<'a>,
     pub(crate) metrics: bool,
+    /// Declared producers, duplicates left out.
     pub(crate) producers: Vec<Producer<'a>>,
+    /// The declaration names no producer (reported).
+    pub(crate) empty: bool,
 }
 
 /// One entry: a single producer (`group == None`) or a group of them.
 pub(crate) struct Producer<'a> {
     pub(crate) entry: &'a Entry,
     pub(crate) message: &'a Type,
-    pub(crate) group: Option<usize>,
+    pub(crate) group: Option<Size<'a>>,
+    /// The `#[cfg(..)]` predicates: the entry exists when all hold.
+    pub(crate) cfg: Vec<TokenStream>,
+    /// Every other attribute, for the field and the handler method.
+    pub(crate) attrs: Vec<&'a Attribute>,
 }
 
-/// The checked declaration, or every problem found, combined.
-pub(crate) fn channel(decl: &ChannelDecl) -> syn::Result<ValidChannel<'_>> {
+/// The plan, and every problem found, combined.
+pub(crate) fn channel(decl: &ChannelDecl) -> (Plan<'_>, syn::Result<()>) {
     let errors = &mut Errors::default();
-    // Stays at the minimum when missing or invalid; the error says why.
-    let mut capacity = MIN_CAPACITY;
+    let mut capacity = None;
     let mut metrics = false;
-    let mut seen_options = HashMap::new();
+    let mut seen_options = HashSet::new();
     for option in &decl.options {
         let key = option.key.to_string();
-        if seen_options.insert(key.clone(), ()).is_some() {
+        if !seen_options.insert(key.clone()) {
             errors.spanned(&option.key, format!("duplicate option `{key}` in `channel!`"));
             continue;
         }
         match key.as_str() {
-            "capacity" => capacity = check_capacity(&option.value, errors).unwrap_or(capacity),
+            "capacity" => capacity = Some(check_capacity(&option.value, errors)),
             "metrics" => match &option.value {
                 Expr::Lit(ExprLit {
                     lit: Lit::Bool(b), ..
@@ -55,7 +71,7 @@ pub(crate) fn channel(decl: &ChannelDecl) -> syn::Result<ValidChannel<'_>> {
             ),
         }
     }
-    if !seen_options.contains_key("capacity") {
+    if capacity.is_none() {
         errors.spanned(
             &decl.name,
             format!(
@@ -64,46 +80,58 @@ pub(crate) fn channel(decl: &ChannelDecl) -> syn::Result<ValidChannel<'_>> {
             ),
         );
     }
-    if decl.entries.is_empty() {
+    let empty = decl.entries.is_empty();
+    if empty {
         errors.spanned(
             &decl.name,
             format!("`channel!` `{}` declares no producer", decl.name),
         );
     }
 
-    let mut names = HashMap::new();
+    let mut names = HashSet::new();
     let mut producers = Vec::new();
-    let mut rings = 0usize;
     for entry in &decl.entries {
+        if let Some(error) = &entry.misspelt_group {
+            errors.push(error.clone());
+        }
         let name = entry.name.to_string();
-        if names.insert(name.clone(), ()).is_some() {
+        if !names.insert(name.clone()) {
             errors.spanned(&entry.name, format!("duplicate producer `{name}` in `channel!`"));
+            continue;
         }
         let (message, group) = match &entry.ty {
-            Type::Array(array) => (&*array.elem, check_group(&name, &array.len, errors)),
+            Type::Array(array) => (&*array.elem, Some(check_group(&name, &array.len, errors))),
             ty => (ty, None),
         };
-        rings += group.unwrap_or(1);
+        let cfg = entry
+            .attrs
+            .iter()
+            .filter(|a| a.path().is_ident("cfg"))
+            .filter_map(|a| match a.meta.require_list() {
+                Ok(list) => Some(list.tokens.clone()),
+                Err(error) => {
+                    errors.push(error);
+                    None
+                }
+            })
+            .collect();
+        let attrs = entry.attrs.iter().filter(|a| !a.path().is_ident("cfg")).collect();
         producers.push(Producer {
             entry,
             message,
             group,
+            cfg,
+            attrs,
         });
     }
-    if rings > MAX_RINGS {
-        errors.spanned(
-            &decl.name,
-            format!(
-                "`channel!` `{}` declares {rings} producers, more than the limit of {MAX_RINGS}",
-                decl.name
-            ),
-        );
-    }
-    std::mem::take(errors).finish(ValidChannel {
-        capacity,
+    let result = std::mem::take(errors).finish(());
+    let plan = Plan {
+        capacity: capacity.unwrap_or(Size::Literal(MIN_CAPACITY)),
         metrics,
         producers,
-    })
+        empty,
+    };
+    (plan, result)
 }
 
 fn int_literal(expr: &Expr) -> Option<&syn::LitInt> {
@@ -116,52 +144,74 @@ fn int_literal(expr: &Expr) -> Option<&syn::LitInt> {
     }
 }
 
-fn check_capacity(value: &Expr, errors: &mut Errors) -> Option<usize> {
+/// The powers of two in range closest below and above `n` (the runtime's
+/// `capacity_error` says the same for a const expression).
+fn nearest_powers_of_two(n: usize) -> String {
+    let below = (n >= MIN_CAPACITY).then(|| 1usize << (usize::BITS - 1 - n.leading_zeros()).min(20));
+    let above = (n < MAX_CAPACITY).then(|| n.next_power_of_two().max(MIN_CAPACITY));
+    match (below, above) {
+        (Some(below), Some(above)) => format!("; the nearest are `{below}` and `{above}`"),
+        (Some(one), None) | (None, Some(one)) => format!("; the nearest is `{one}`"),
+        (None, None) => String::new(),
+    }
+}
+
+fn check_capacity<'a>(value: &'a Expr, errors: &mut Errors) -> Size<'a> {
     let Some(lit) = int_literal(value) else {
-        errors.spanned(
-            value,
-            "`capacity` expects an integer literal, e.g. `capacity = 4096`",
-        );
-        return None;
+        return Size::Expr(value);
     };
+    let fallback = Size::Literal(MIN_CAPACITY);
     let Ok(capacity) = lit.base10_parse::<usize>() else {
         errors.spanned(lit, "`capacity` is too large");
-        return None;
+        return fallback;
     };
     if !capacity.is_power_of_two() {
-        errors.spanned(lit, format!("capacity `{capacity}` is not a power of two"));
-        return None;
+        errors.spanned(
+            lit,
+            format!(
+                "capacity `{capacity}` is not a power of two{}",
+                nearest_powers_of_two(capacity)
+            ),
+        );
+        return fallback;
     }
     if !(MIN_CAPACITY..=MAX_CAPACITY).contains(&capacity) {
         errors.spanned(
             lit,
             format!("capacity `{capacity}` is out of range {MIN_CAPACITY}..={MAX_CAPACITY}"),
         );
-        return None;
+        return fallback;
     }
-    Some(capacity)
+    Size::Literal(capacity)
 }
 
-fn check_group(name: &str, len: &Expr, errors: &mut Errors) -> Option<usize> {
+fn check_group<'a>(name: &str, len: &'a Expr, errors: &mut Errors) -> Size<'a> {
     let Some(lit) = int_literal(len) else {
-        errors.spanned(
-            len,
-            format!("the size of producer group `{name}` must be an integer literal"),
-        );
-        return Some(1);
+        return Size::Expr(len);
     };
     match lit.base10_parse::<usize>() {
-        Ok(0) => {
-            errors.spanned(
-                lit,
-                format!("producer group `{name}` has size 0: it needs at least one producer"),
-            );
-            Some(1)
-        }
-        Ok(n) => Some(n),
-        Err(e) => {
-            errors.push(e);
-            Some(1)
-        }
+        Ok(0) => errors.spanned(
+            lit,
+            format!("producer group `{name}` has size 0: it needs at least one producer"),
+        ),
+        Ok(n) if n > MAX_RINGS => errors.spanned(
+            lit,
+            format!("producer group `{name}` has size {n}, more than the limit of {MAX_RINGS} producers"),
+        ),
+        Ok(n) => return Size::Literal(n),
+        Err(e) => errors.push(e),
+    }
+    Size::Literal(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nearest_powers_of_two;
+
+    #[test]
+    fn nearest_powers_of_two_match_the_runtime_check() {
+        assert_eq!(nearest_powers_of_two(1000), "; the nearest are `512` and `1024`");
+        assert_eq!(nearest_powers_of_two(0), "; the nearest is `2`");
+        assert_eq!(nearest_powers_of_two(3_000_000), "; the nearest is `1048576`");
     }
 }

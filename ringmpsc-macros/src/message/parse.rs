@@ -38,6 +38,11 @@ pub(crate) struct FieldPlan {
     /// `field`, `0`, or `Variant.field`.
     pub(crate) label: String,
     pub(crate) storage: Storage,
+    /// The field's type as declared.
+    pub(crate) ty: Type,
+    /// The `#[cfg(..)]` predicates of the field and of its variant: the
+    /// field exists when all hold.
+    pub(crate) cfg: Vec<TokenStream>,
 }
 
 pub(crate) struct Message {
@@ -128,22 +133,26 @@ fn parse_option(
 /// The storage plan of every field.
 pub(crate) fn message(input: &DeriveInput, flavor: Flavor, options: Options, errors: &mut Errors) -> Message {
     let mut fields = Vec::new();
-    let mut plan = |variant: Option<(usize, &syn::Ident)>, all: &Fields, errors: &mut Errors| {
+    let mut plan = |variant: Option<(usize, &syn::Variant)>, all: &Fields, errors: &mut Errors| {
         for (index, field) in all.iter().enumerate() {
             let name = field
                 .ident
                 .as_ref()
                 .map_or_else(|| index.to_string(), ToString::to_string);
             let label = match variant {
-                Some((_, variant)) => format!("{variant}.{name}"),
+                Some((_, variant)) => format!("{}.{name}", variant.ident),
                 None => name,
             };
             let storage = field_storage(field, flavor, errors);
+            let mut cfg = variant.map(|(_, v)| cfg_predicates(&v.attrs)).unwrap_or_default();
+            cfg.extend(cfg_predicates(&field.attrs));
             fields.push(FieldPlan {
                 variant: variant.map(|(v, _)| v),
                 index,
                 label,
                 storage,
+                ty: field.ty.clone(),
+                cfg,
             });
         }
     };
@@ -151,7 +160,7 @@ pub(crate) fn message(input: &DeriveInput, flavor: Flavor, options: Options, err
         Data::Struct(s) => plan(None, &s.fields, errors),
         Data::Enum(e) => {
             for (v, variant) in e.variants.iter().enumerate() {
-                plan(Some((v, &variant.ident)), &variant.fields, errors);
+                plan(Some((v, variant)), &variant.fields, errors);
             }
         }
         // Rejected by validation.
@@ -164,8 +173,37 @@ pub(crate) fn message(input: &DeriveInput, flavor: Flavor, options: Options, err
     }
 }
 
+/// The predicates of the `#[cfg(..)]` attributes among `attrs`.
+pub(crate) fn cfg_predicates(attrs: &[Attribute]) -> Vec<TokenStream> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg"))
+        .filter_map(|a| a.meta.require_list().ok().map(|list| list.tokens.clone()))
+        .collect()
+}
+
+/// `#[cfg_attr(pred, ring(..))]`: the attribute runs before `cfg_attr` is
+/// resolved, so it would never see the option.
+fn ring_under_cfg_attr(attr: &Attribute) -> bool {
+    if !attr.path().is_ident("cfg_attr") {
+        return false;
+    }
+    let Ok(list) = attr.meta.require_list() else {
+        return false;
+    };
+    let parsed =
+        syn::punctuated::Punctuated::<syn::Meta, Token![,]>::parse_terminated.parse2(list.tokens.clone());
+    parsed.is_ok_and(|metas| metas.iter().skip(1).any(|m| m.path().is_ident("ring")))
+}
+
 /// Reads `#[ring(boxed)]` / `#[ring(inline)]` and decides the storage.
 fn field_storage(field: &syn::Field, flavor: Flavor, errors: &mut Errors) -> Storage {
+    for attr in field.attrs.iter().filter(|a| ring_under_cfg_attr(a)) {
+        errors.spanned(
+            attr,
+            "`#[ring(..)]` cannot be put under `cfg_attr`: the storage of a field is decided before `cfg` is evaluated; write `#[ring(boxed)]` or `#[ring(inline)]` directly, or gate the whole field with `#[cfg(..)]`",
+        );
+    }
     let mut boxed: Option<Span> = None;
     let mut inline: Option<Span> = None;
     for attr in field.attrs.iter().filter(|a| a.path().is_ident("ring")) {
@@ -245,11 +283,13 @@ fn is_box(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == "Box")
 }
 
-/// Removes our `#[ring(..)]` field attributes (the compiler does not know them).
+/// Removes our `#[ring(..)]` field attributes (the compiler does not know
+/// them), also those under `cfg_attr` (already reported).
 pub(crate) fn strip_field_attrs(input: &mut DeriveInput) {
+    let ours = |a: &Attribute| a.path().is_ident("ring") || ring_under_cfg_attr(a);
     let strip = |fields: &mut Fields| {
         for field in fields.iter_mut() {
-            field.attrs.retain(|a| !a.path().is_ident("ring"));
+            field.attrs.retain(|a| !ours(a));
         }
     };
     match &mut input.data {
@@ -257,7 +297,7 @@ pub(crate) fn strip_field_attrs(input: &mut DeriveInput) {
         Data::Enum(e) => e.variants.iter_mut().for_each(|v| strip(&mut v.fields)),
         Data::Union(u) => {
             for field in u.fields.named.iter_mut() {
-                field.attrs.retain(|a| !a.path().is_ident("ring"));
+                field.attrs.retain(|a| !ours(a));
             }
         }
     }

@@ -17,8 +17,14 @@ pub(crate) fn message(input: &DeriveInput, message: &Message, errors: &mut Error
             format!("`{macro_name}` does not support unions: which field is live cannot be known, so it cannot cross threads safely"),
         );
     }
-    if !input.generics.params.is_empty() {
-        let ident = &input.ident;
+    let ident = &input.ident;
+    if let Some(lifetime) = input.generics.lifetimes().next() {
+        let lifetime = &lifetime.lifetime;
+        errors.spanned(
+            lifetime,
+            format!("ring messages must own their data: `{ident}` borrows for `{lifetime}`, but a message outlives the code that sent it; use owned types (`String`, `Vec<T>`, `Box<T>`, `Arc<T>`) instead of references"),
+        );
+    } else if !input.generics.params.is_empty() {
         errors.spanned(
             &input.generics,
             format!("`{macro_name}` does not support generic types: the size of `{ident}` depends on its parameters and cannot be checked at its declaration"),

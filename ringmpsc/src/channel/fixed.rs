@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use super::producer::Producer;
 use super::ready::{wait_ready, Readiness, ReadyFuture};
 use crate::error::{RecvError, RecvTimeoutError};
+use crate::metrics::MetricsSnapshot;
 use crate::ring::core::{close_and_settle, RawRing, RingCore, RingHeader, RingRef};
 use crate::ring::storage::InlineStorage;
 use crate::sync::{barrier, Arc, AtomicBool, AtomicUsize, Ordering};
@@ -62,17 +63,45 @@ pub struct Handles {
     next_id: usize,
 }
 
+/// The handle types of a tree of fixed rings, for any message type: the
+/// generated code names its handles through this, so a message type that
+/// is not a [`RingMessage`](crate::RingMessage) is reported once, by the
+/// macro's own check, not by every type that mentions it. Sealed.
+pub trait RingShape: sealed::Sealed {
+    /// The producers, in the shape of the set.
+    type Producers;
+    /// The consumers, in the shape of the set.
+    type Consumers;
+}
+
+impl<T, const N: usize> RingShape for FixedRing<T, N> {
+    type Producers = Producer<T>;
+    type Consumers = FixedConsumer<T>;
+}
+
+impl<X: RingShape, const K: usize> RingShape for [X; K] {
+    type Producers = [X::Producers; K];
+    type Consumers = [X::Consumers; K];
+}
+
+impl<A: RingShape, B: RingShape> RingShape for (A, B) {
+    type Producers = (A::Producers, B::Producers);
+    type Consumers = (A::Consumers, B::Consumers);
+}
+
+/// The leaf of an entry that `#[cfg]` removed.
+impl RingShape for () {
+    type Producers = ();
+    type Consumers = ();
+}
+
 /// A tree of fixed rings: a [`FixedRing`], an array of ring sets, or a pair
 /// of ring sets. Sealed.
 ///
 /// # Safety
 /// FIX-1: the all-zero byte pattern is a valid value of the type, which
 /// becomes a set of empty rings once `finish_zeroed` ran.
-pub unsafe trait RingSet: sealed::Sealed + Send + Sync + Sized + 'static {
-    /// The producers, in the shape of the set.
-    type Producers;
-    /// The consumers, in the shape of the set.
-    type Consumers;
+pub unsafe trait RingSet: RingShape + Send + Sync + Sized + 'static {
     /// Rings in the set.
     const RINGS: usize;
     #[doc(hidden)]
@@ -87,13 +116,11 @@ pub unsafe trait RingSet: sealed::Sealed + Send + Sync + Sized + 'static {
     fn handles(&self, make: &mut Handles) -> (Self::Producers, Self::Consumers);
 }
 
-impl<T: Send + 'static, const N: usize> sealed::Sealed for FixedRing<T, N> {}
+impl<T, const N: usize> sealed::Sealed for FixedRing<T, N> {}
 
 // SAFETY: FIX-1: a `RingCore` with inline storage is a `RingHeader` (all
 // zero is an empty, open ring) and `MaybeUninit` slots.
 unsafe impl<T: Send + 'static, const N: usize> RingSet for FixedRing<T, N> {
-    type Producers = Producer<T>;
-    type Consumers = FixedConsumer<T>;
     const RINGS: usize = 1;
 
     #[cfg(not(loom))]
@@ -128,12 +155,10 @@ unsafe impl<T: Send + 'static, const N: usize> RingSet for FixedRing<T, N> {
     }
 }
 
-impl<X: RingSet, const K: usize> sealed::Sealed for [X; K] {}
+impl<X: RingShape, const K: usize> sealed::Sealed for [X; K] {}
 
 // SAFETY: FIX-1: an array of zero-valid values is zero-valid.
 unsafe impl<X: RingSet, const K: usize> RingSet for [X; K] {
-    type Producers = [X::Producers; K];
-    type Consumers = [X::Consumers; K];
     const RINGS: usize = X::RINGS * K;
 
     #[cfg(not(loom))]
@@ -161,12 +186,30 @@ unsafe impl<X: RingSet, const K: usize> RingSet for [X; K] {
     }
 }
 
-impl<A: RingSet, B: RingSet> sealed::Sealed for (A, B) {}
+impl sealed::Sealed for () {}
+
+// SAFETY: FIX-1: `()` has no bytes. It is the leaf of an entry that
+// `#[cfg]` removed: no ring, no handle.
+unsafe impl RingSet for () {
+    const RINGS: usize = 0;
+
+    #[cfg(not(loom))]
+    fn finish_zeroed(&mut self, _enable_metrics: bool) {}
+
+    #[cfg(loom)]
+    fn build(_enable_metrics: bool) -> Self {}
+
+    fn headers(&self, _out: &mut Headers) {}
+
+    fn handles(&self, _make: &mut Handles) -> (Self::Producers, Self::Consumers) {
+        ((), ())
+    }
+}
+
+impl<A: RingShape, B: RingShape> sealed::Sealed for (A, B) {}
 
 // SAFETY: FIX-1: a pair of zero-valid values is zero-valid.
 unsafe impl<A: RingSet, B: RingSet> RingSet for (A, B) {
-    type Producers = (A::Producers, B::Producers);
-    type Consumers = (A::Consumers, B::Consumers);
     const RINGS: usize = A::RINGS + B::RINGS;
 
     #[cfg(not(loom))]
@@ -188,6 +231,58 @@ unsafe impl<A: RingSet, B: RingSet> RingSet for (A, B) {
     fn handles(&self, make: &mut Handles) -> (Self::Producers, Self::Consumers) {
         let (a, b) = (self.0.handles(make), self.1.handles(make));
         ((a.0, b.0), (a.1, b.1))
+    }
+}
+
+/// The consumers of a [`RingSet`], in its shape: what the generated
+/// consumer asks of all its rings at once.
+pub trait ConsumerSet {
+    /// Values queued in every ring of the set.
+    fn len(&self) -> usize;
+    /// `true` when every ring of the set is empty.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The counters of every ring of the set, summed.
+    fn metrics(&self) -> MetricsSnapshot;
+}
+
+impl<T> ConsumerSet for FixedConsumer<T> {
+    fn len(&self) -> usize {
+        FixedConsumer::len(self)
+    }
+    fn metrics(&self) -> MetricsSnapshot {
+        FixedConsumer::metrics(self)
+    }
+}
+
+impl<X: ConsumerSet, const K: usize> ConsumerSet for [X; K] {
+    fn len(&self) -> usize {
+        self.iter().map(X::len).sum()
+    }
+    fn metrics(&self) -> MetricsSnapshot {
+        self.iter()
+            .map(X::metrics)
+            .fold(MetricsSnapshot::default(), |a, b| a + b)
+    }
+}
+
+impl<A: ConsumerSet, B: ConsumerSet> ConsumerSet for (A, B) {
+    fn len(&self) -> usize {
+        self.0.len() + self.1.len()
+    }
+    fn metrics(&self) -> MetricsSnapshot {
+        self.0.metrics() + self.1.metrics()
+    }
+}
+
+/// The leaf of an entry that `#[cfg]` removed.
+impl ConsumerSet for () {
+    fn len(&self) -> usize {
+        0
+    }
+    fn metrics(&self) -> MetricsSnapshot {
+        MetricsSnapshot::default()
     }
 }
 
@@ -336,6 +431,54 @@ pub fn fixed_channel<R: RingSet>(enable_metrics: bool) -> (R::Producers, R::Cons
     (producers, consumers, FixedControl { host })
 }
 
+/// The channel the generated `channel()` builds, chosen by method lookup:
+/// `(&Build::<R>::new()).build(metrics)` calls [`fixed_channel`] when `R`
+/// is a [`RingSet`] ([`BuildRings`], found first); when a message type is
+/// not a ring message, lookup falls back to [`NotRingMessages`] one
+/// auto-reference later. The fallback can never run: the macro's own check
+/// has failed the build, and the fallback only keeps that error the only
+/// one; were it ever selected otherwise, its `const` panic fails the build.
+#[derive(Debug)]
+pub struct Build<R>(std::marker::PhantomData<R>);
+
+impl<R> Build<R> {
+    /// The probe.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Build(std::marker::PhantomData)
+    }
+}
+
+/// The real build of [`Build`].
+pub trait BuildRings {
+    /// The handles.
+    type Handles;
+    /// Builds the channel.
+    fn build(&self, enable_metrics: bool) -> Self::Handles;
+}
+
+impl<R: RingSet> BuildRings for Build<R> {
+    type Handles = (R::Producers, R::Consumers, FixedControl);
+    fn build(&self, enable_metrics: bool) -> Self::Handles {
+        fixed_channel::<R>(enable_metrics)
+    }
+}
+
+/// The fallback of [`Build`] for message types that are not ring messages:
+/// only reached in a build that already failed.
+pub trait NotRingMessages {
+    /// Never returns.
+    fn build<X>(&self, enable_metrics: bool) -> X;
+}
+
+impl<R> NotRingMessages for &Build<R> {
+    fn build<X>(&self, _enable_metrics: bool) -> X {
+        // Fails the build if it is ever instantiated: only a build that
+        // already failed (before code generation) may select this.
+        const { panic!("`channel!` declared a message type that is not a ring message") }
+    }
+}
+
 /// The consumer of one ring of a fixed channel.
 pub struct FixedConsumer<T> {
     ring: RawRing<T>,
@@ -367,6 +510,12 @@ impl<T> FixedConsumer<T> {
         // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only consumer.
         wake.consumed = unsafe { self.ring().consume_up_to(limit, f) };
         wake.consumed
+    }
+
+    /// This ring's counters (all zero unless the channel was declared with
+    /// `metrics = true`).
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.ring().metrics()
     }
 
     /// Values queued in this ring.

@@ -4,9 +4,21 @@ struct Tick(u64);
 ringmpsc::channel! {
     Feed(capacity = 64) {
         ticks: Tick,
-        quotes: Tick,
         ticks: Tick,
     }
 }
 
-fn main() {}
+// Code using the channel, so that any follow-on error would show.
+struct Count(u64);
+
+impl FeedHandler for Count {
+    fn ticks(&mut self, _msg: Tick) {
+        self.0 += 1;
+    }
+}
+
+fn main() {
+    let (producers, mut consumer) = Feed::channel();
+    producers.ticks.push(Tick(1)).unwrap();
+    consumer.consume_all(&mut Count(0));
+}

@@ -2,4 +2,7 @@ ringmpsc::channel! {
     Feed(capacity = 64) {}
 }
 
-fn main() {}
+fn main() {
+    let (_producers, mut consumer) = Feed::channel();
+    assert!(consumer.is_empty());
+}

@@ -1,0 +1,6 @@
+#[ringmpsc::ring_message]
+struct Span<'a> {
+    name: &'a str,
+}
+
+fn main() {}
