@@ -150,11 +150,79 @@ pub use wait::WaitStrategy;
 /// ```
 ///
 /// A type over the limit does not compile; the error names the type, its
-/// size and the limit:
+/// size, the limit and its largest fields, the ones to box:
 ///
 /// ```compile_fail
 /// #[ringmpsc::ring_message(max_size = 16)]
 /// struct Quote { bid: u64, ask: u64, size: u64 } // 24 bytes
+/// ```
+///
+/// # `#[cfg]` on fields
+///
+/// A field that `#[cfg]` removes is not listed in `BOXED_FIELDS` (nor in
+/// the size error). A field's storage cannot depend on `cfg`: write
+/// `#[ring(boxed)]` directly, not under `cfg_attr` (that is an error).
+///
+/// # Derives and serde
+///
+/// Put `#[ring_message]` **above** `#[derive(..)]`: derives written below
+/// it see the rewritten fields (`Box<HashMap<..>>`), as the compiler does.
+/// A derive written above it sees the fields as declared, and one that
+/// generates code from field types (serde's `Deserialize`, for instance)
+/// then fails with "expected `Box<HashMap<..>>`, found `HashMap<..>`".
+/// serde (de)serializes a `Box<T>` as a `T`, so the wire format does not
+/// change:
+///
+/// ```
+/// use std::collections::HashMap;
+/// # use serde_json as _;
+///
+/// #[ringmpsc::ring_message]
+/// #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+/// struct Span {
+///     name: String,
+///     attributes: HashMap<String, String>, // a Box<HashMap<..>> to serde too
+/// }
+///
+/// let span = Span { name: "get".into(), attributes: HashMap::new().into() };
+/// let json = serde_json::to_string(&span).unwrap();
+/// assert_eq!(json, r#"{"name":"get","attributes":{}}"#);
+/// assert_eq!(serde_json::from_str::<Span>(&json).unwrap(), span);
+/// ```
+///
+/// `#[serde(with = "module")]` (or `serialize_with`/`deserialize_with`) on
+/// an auto-boxed field is handed the `Box`: write the functions for
+/// `Box<T>`.
+///
+/// ```
+/// use std::collections::{BTreeMap, HashMap};
+/// # use serde_json as _;
+///
+/// mod sorted {
+///     use std::collections::{BTreeMap, HashMap};
+///     use serde::{Deserialize, Deserializer, Serialize, Serializer};
+///
+///     // `&Box<HashMap<..>>`: the field as `#[ring_message]` stores it.
+///     #[allow(clippy::box_collection)]
+///     pub fn serialize<S: Serializer>(map: &Box<HashMap<String, u32>>, s: S) -> Result<S::Ok, S::Error> {
+///         map.iter().collect::<BTreeMap<_, _>>().serialize(s)
+///     }
+///
+///     #[allow(clippy::box_collection)]
+///     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Box<HashMap<String, u32>>, D::Error> {
+///         HashMap::deserialize(d).map(Box::new)
+///     }
+/// }
+///
+/// #[ringmpsc::ring_message]
+/// #[derive(serde::Serialize, serde::Deserialize)]
+/// struct Counts {
+///     #[serde(with = "sorted")]
+///     counts: HashMap<String, u32>,
+/// }
+///
+/// let counts = Counts { counts: HashMap::from([("b".into(), 2), ("a".into(), 1)]).into() };
+/// assert_eq!(serde_json::to_string(&counts).unwrap(), r#"{"counts":{"a":1,"b":2}}"#);
 /// ```
 #[cfg(feature = "macros")]
 pub use ringmpsc_macros::ring_message;
@@ -232,12 +300,60 @@ pub use ringmpsc_macros::RingMessage;
 /// `consume_all_up_to(limit, &mut handler)` (fair across producers),
 /// `ready`, `ready_timeout` and `ready_async` (wait until something is
 /// queued; the error once every producer is dropped and the rings are
-/// drained), `len`, `is_empty`, `close` and `is_closed`. Options: `capacity = N`
-/// (required, a power of two in `2..=1048576`) and `metrics = bool`.
+/// drained), `metrics()` (a [`MetricsSnapshot`] summed over the rings) and
+/// `producer_metrics()` (a `NameMetrics` with one field per producer),
+/// `len`, `is_empty`, `close` and `is_closed`.
 ///
-/// Errors at compile time, each pointing at the offending token: a capacity
-/// that is not a power of two or out of range, no or duplicate producer
-/// names, a group of size 0, a message type that is not a [`RingMessage`].
+/// Options: `capacity = N` (required, a power of two in `2..=1048576`) and
+/// `metrics = bool` (counters for `metrics()`; off by default, as they cost
+/// time on every push). The capacity and a group's size take any const
+/// expression, checked at compile time like a literal. Message types are
+/// [`RingMessage`]s: your own types, declared with
+/// [`ring_message`](macro@ring_message), or common std types such as `u64`,
+/// `String`, `Box<T>`, `Vec<T>` and `Arc<T>`.
+///
+/// An entry's `#[cfg(..)]` removes it when false (no field, no handler
+/// method, not counted); its other attributes (docs, `#[deprecated]`,
+/// `#[allow]`) go to its field and its handler method.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// const WORKERS: usize = 3;
+///
+/// ringmpsc::channel! {
+///     Logs(capacity = 1 << 10, metrics = true) {
+///         lines: String,
+///         blobs: Box<[u8]>,
+///         workers: [Arc<str>; WORKERS],
+///         #[cfg(feature = "never-enabled")]
+///         debug: String,
+///     }
+/// }
+///
+/// struct Print;
+/// impl LogsHandler for Print {
+///     fn lines(&mut self, msg: String) { assert_eq!(msg, "started"); }
+///     fn blobs(&mut self, msg: Box<[u8]>) { assert_eq!(&*msg, &[1, 2]); }
+///     fn workers(&mut self, index: usize, msg: Arc<str>) { assert_eq!((index, &*msg), (2, "w")); }
+/// }
+///
+/// assert_eq!((Logs::CAPACITY, Logs::PRODUCERS), (1024, 5));
+/// let (producers, mut consumer) = Logs::channel();
+/// producers.lines.push("started".to_owned()).unwrap();
+/// producers.blobs.push(vec![1, 2].into_boxed_slice()).unwrap();
+/// producers.workers[2].push(Arc::from("w")).unwrap();
+/// assert_eq!(consumer.consume_all(&mut Print), 3);
+/// assert_eq!(consumer.metrics().messages_received, 3);
+/// assert_eq!(consumer.producer_metrics().workers[2].messages_sent, 1);
+/// ```
+///
+/// Errors at compile time, each pointing at the offending token and each
+/// the only error of its mistake (code using the channel still compiles):
+/// a capacity that is not a power of two (with the nearest ones) or out of
+/// range, no or duplicate producer names, a group of size 0 or written
+/// `Type[N]`, more than 128 producers, a message type that is not a
+/// [`RingMessage`].
 #[cfg(feature = "macros")]
 pub use ringmpsc_macros::channel;
 

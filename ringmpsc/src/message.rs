@@ -6,8 +6,11 @@
 ///
 /// Implemented by `#[ring_message]` and `#[derive(RingMessage)]`, which
 /// check at compile time that the type's size and alignment stay within the
-/// limits (128 and 128 bytes by default). `channel!` accepts only
-/// `RingMessage` types.
+/// limits (128 and 128 bytes by default), and by the common std types: the
+/// primitives, `()`, `String`, `&'static str`, `Box<T>`, `Vec<T>`,
+/// `Arc<T>`, `Option<M>` of a message, `Duration`, `Instant` and
+/// `SystemTime`. `channel!` accepts only `RingMessage` types. A type from
+/// another crate is declared through a newtype (or sent as a `Box`).
 ///
 /// ```
 /// use ringmpsc::RingMessage;
