@@ -159,6 +159,41 @@ fn handler_panic_mid_batch() {
     assert_eq!(count(&d), 6);
 }
 
+/// RB-PANIC-1, RB-DROP-1 across the wrap: the batch is read as two runs
+/// (buffer end, then buffer start); a panic in the second run consumes
+/// exactly what was handed out, and FIFO order holds afterwards.
+#[test]
+fn handler_panic_in_the_wrapped_run() {
+    let d = drops();
+    let r = ring::<DropCounter>(3); // 8 slots
+    for i in 0..6 {
+        r.push(DropCounter::new(i, &d)).unwrap();
+    }
+    let mut first = Vec::new();
+    r.consume_batch(|v| first.push(v.value));
+    assert_eq!(first, [0, 1, 2, 3, 4, 5]);
+    // head = 6: values 6 and 7 sit at the end of the buffer, 8.. at its start.
+    for i in 6..12 {
+        r.push(DropCounter::new(i, &d)).unwrap();
+    }
+    let mut seen = Vec::new();
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        r.consume_batch(|v| {
+            seen.push(v.value);
+            if v.value == 9 {
+                panic!("boom");
+            }
+        })
+    }));
+    assert!(result.is_err());
+    assert_eq!(seen, [6, 7, 8, 9]);
+    assert_eq!(count(&d), 10, "0..=9 were handed out and dropped");
+    let mut rest = Vec::new();
+    r.consume_batch(|v| rest.push(v.value));
+    assert_eq!(rest, [10, 11]);
+    assert_eq!(count(&d), 12);
+}
+
 /// RB-DROP-1: a fill whose closure panics drops what it wrote and
 /// publishes nothing.
 #[test]
