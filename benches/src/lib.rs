@@ -16,6 +16,7 @@
 #![allow(missing_debug_implementations)]
 
 pub mod async_queues;
+pub mod charts;
 pub mod ideal;
 pub mod msg;
 pub mod queues;

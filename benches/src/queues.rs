@@ -72,23 +72,36 @@ fn full_backoff(backoff: &Backoff) {
 
 // ---------------------------------------------------------------- ringmpsc
 
-/// `ringmpsc::Channel`: busy-spin consumer for throughput, park when idle.
-pub struct RingMpsc;
+/// `ringmpsc::Channel` as a user gets it by default: `Config::default()`
+/// (a parking consumer) with the workload's ring size; the consumer
+/// blocks in `recv` when it runs dry, then drains with `consume_all`.
+pub type RingMpsc = RingMpscWith<false>;
 
-impl<M: Msg> Queue<M> for RingMpsc {
-    const NAME: &'static str = "ringmpsc";
-    const PARKS: bool = true;
+/// `ringmpsc::Channel` with `WaitStrategy::BusySpin`: the consumer polls
+/// and producers skip the wake check. The row `ringmpsc-busyspin`.
+pub type RingMpscBusySpin = RingMpscWith<true>;
+
+/// `ringmpsc::Channel`, default (`BUSY = false`) or busy-spinning.
+pub struct RingMpscWith<const BUSY: bool>;
+
+impl<M: Msg, const BUSY: bool> Queue<M> for RingMpscWith<BUSY> {
+    const NAME: &'static str = if BUSY { "ringmpsc-busyspin" } else { "ringmpsc" };
+    const PARKS: bool = !BUSY;
     type Tx = ringmpsc::Producer<M>;
     type Rx = Channel<M>;
 
     fn channel(capacity: usize, producers: usize, waiting: Waiting) -> Option<(Vec<Self::Tx>, Self::Rx)> {
         let per_ring = (capacity / producers).max(2);
         let bits = per_ring.trailing_zeros() as u8;
-        let strategy = match waiting {
-            Waiting::Throughput => WaitStrategy::BusySpin,
-            Waiting::Idle => WaitStrategy::Park,
+        let config = Config::default()
+            .with_ring_bits(bits)
+            .with_max_producers(producers);
+        let config = match (BUSY, waiting) {
+            (true, Waiting::Throughput) => config.with_wait_strategy(WaitStrategy::BusySpin),
+            (true, Waiting::Idle) => return None,
+            (false, _) => config,
         };
-        let channel = Channel::new(Config::new(bits, producers, false).with_wait_strategy(strategy)).ok()?;
+        let channel = Channel::new(config).ok()?;
         let txs = (0..producers)
             .map(|_| channel.register().ok())
             .collect::<Option<Vec<_>>>()?;

@@ -6,7 +6,8 @@
 //!     [--only WORKLOAD[,WORKLOAD..]] [--json PATH] [--write PATH]
 //! ```
 //!
-//! `--write BENCHMARKS.md` writes the report to a file, `--json PATH` the
+//! `--write BENCHMARKS.md` writes the report to a file (and its SVG charts,
+//! one per tier, to `benchmarks/` beside it), `--json PATH` the
 //! same figures machine-readable. Progress goes to stderr. A run whose
 //! count or checksum is off fails the command.
 
@@ -14,8 +15,10 @@ use std::collections::BTreeMap;
 use std::error::Error;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::path::Path;
 use std::time::Instant;
 
+use ringmpsc_benches::charts::{self, Panel};
 use ringmpsc_benches::suite::{
     cases, is_ours, limit_for, Case, Outcome, Params, ASYNC_WORKLOADS, THROUGHPUT_WORKLOADS, WORKLOADS,
 };
@@ -175,6 +178,81 @@ fn measure_workload(
 
 /// The baseline built from N rtrb rings: shown, but not counted as a peer.
 const NAIVE: &str = "naive-rtrb-decomposition";
+/// ringmpsc with `WaitStrategy::BusySpin`; the `ringmpsc` row is the default.
+const BUSYSPIN: &str = "ringmpsc-busyspin";
+
+/// The charts: one per tier, one panel per workload.
+const TIERS: [(&str, &str, &[&str]); 5] = [
+    (
+        "spsc",
+        "SPSC throughput, M msg/s (higher is better)",
+        &["spsc_single", "spsc_batch64", "spsc_batch4096"],
+    ),
+    (
+        "mpsc",
+        "MPSC throughput, M msg/s (higher is better)",
+        &["mpsc_2p", "mpsc_4p", "mpsc_8p", "mpsc_4p_96b"],
+    ),
+    (
+        "latency",
+        "Latency, ns (lower is better)",
+        &["pingpong", "idle_wake"],
+    ),
+    (
+        "contention",
+        "Back-pressure and N pairs, M msg/s (higher is better)",
+        &["backpressure", "npairs_4"],
+    ),
+    (
+        "async",
+        "Async (tokio tasks)",
+        &["async_spsc", "async_mpsc_4p", "async_idle_wake"],
+    ),
+];
+
+/// Draws the tier charts into `dir`; returns the Markdown that embeds them
+/// (paths relative to the report).
+fn draw_charts(
+    records: &[Record],
+    limits: &[(&str, Record)],
+    dir: &Path,
+    prefix: &str,
+) -> Result<String, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut markdown = String::from("\n## Charts\n\nringmpsc in red, peers in blue, the naive decomposition in grey; the black line is the workload's limit (b).\n");
+    for (tier, title, workloads) in TIERS {
+        let panels: Vec<Panel> = workloads
+            .iter()
+            .filter(|w| records.iter().any(|r| r.workload == **w))
+            .map(|w| {
+                let scale = |r: &Record| if r.unit == "ns" { r.median } else { r.median / 1e6 };
+                let bars = records
+                    .iter()
+                    .filter(|r| r.workload == *w)
+                    .map(|r| (r.library.to_owned(), scale(r)))
+                    .collect();
+                let limit = limits
+                    .iter()
+                    .find(|(lw, _)| lw == w)
+                    .map(|(_, r)| (r.library.to_owned(), scale(r)));
+                let unit = records.iter().find(|r| r.workload == *w).map_or("", |r| r.unit);
+                Panel {
+                    workload: (*w).to_owned(),
+                    unit: if unit == "ns" { "ns" } else { "M msg/s" }.to_owned(),
+                    bars,
+                    limit,
+                }
+            })
+            .collect();
+        if panels.is_empty() {
+            continue;
+        }
+        let file = format!("{tier}.svg");
+        charts::draw(&dir.join(&file), title, &panels)?;
+        let _ = writeln!(markdown, "\n![{title}]({prefix}{file})");
+    }
+    Ok(markdown)
+}
 
 /// Where `compare --write` puts its report inside an existing file: the
 /// text between these markers is replaced, the rest (the reading) kept.
@@ -288,9 +366,9 @@ fn report(
     }
     let _ = writeln!(
         out,
-        " ringmpsc ÷ best peer | ringmpsc ÷ naive decomposition | ringmpsc ÷ limit (b) |"
+        " ringmpsc ÷ best peer | ringmpsc ÷ naive decomposition | ringmpsc ÷ limit (b) | default ÷ busyspin |"
     );
-    let _ = writeln!(out, "|---|{}---|---|---|", "---|".repeat(libraries.len()));
+    let _ = writeln!(out, "|---|{}---|---|---|---|", "---|".repeat(libraries.len()));
     for w in THROUGHPUT_WORKLOADS {
         if !records.iter().any(|r| r.workload == w) {
             continue;
@@ -322,7 +400,11 @@ fn report(
             ),
             _ => "—".into(),
         };
-        let _ = writeln!(out, " {vs_peer} | {vs_naive} | {vs_limit} |");
+        let vs_busy = match (ours, by.get(&(w, BUSYSPIN))) {
+            (Some(o), Some(b)) => format!("{:.2}×", o / b.median),
+            _ => "—".into(),
+        };
+        let _ = writeln!(out, " {vs_peer} | {vs_naive} | {vs_limit} | {vs_busy} |");
     }
 
     let per_library = |out: &mut String, w: &str, title: &str, value: &str, second: Option<&str>| {
@@ -449,7 +531,16 @@ fn main() -> Result<(), Box<dyn Error>> {
         }
     }
     let seconds = started.elapsed().as_secs_f64();
-    let table = report(&records, &limits, &params, options.runs, options.quick, seconds);
+    let mut table = report(&records, &limits, &params, options.runs, options.quick, seconds);
+    if let Some(path) = &options.write {
+        // The charts go next to the report, in `benchmarks/`.
+        let dir = Path::new(path)
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join("benchmarks");
+        table.push_str(&draw_charts(&records, &limits, &dir, "benchmarks/")?);
+        eprintln!("wrote charts to {}", dir.display());
+    }
     println!("{table}");
     if let Some(path) = &options.write {
         write_report(path, &table)?;
