@@ -427,7 +427,22 @@ impl<'a, T> RingRef<'a, T> {
             head,
             taken: 0,
         };
-        // The batch is at most two contiguous runs of slots: from `head`'s
+        if count <= SHORT_BATCH {
+            // Short batches: one masked index per item is cheapest (no run
+            // set-up; measured faster on 64-item batches).
+            while batch.taken < count {
+                let slot = self.slot(head + batch.taken as u64);
+                // SAFETY: RB-OWN-2: `head + taken < tail`, so the slot holds
+                // an initialised value that belongs to the consumer; `taken`
+                // advances before `f` runs, so it is never read twice
+                // (RB-DROP-1).
+                let value = slot.with(|slot| unsafe { slot.read().assume_init() });
+                batch.taken += 1;
+                f(value);
+            }
+            return count;
+        }
+        // Long batches: at most two contiguous runs of slots, from `head`'s
         // slot to the end of the buffer, then from its start. Walking them
         // as slices needs no per-item masking, so a folding handler
         // vectorises (a masked index per item made LLVM emit gathers).
@@ -477,6 +492,10 @@ impl<'a, T> RingRef<'a, T> {
         }
     }
 }
+
+/// Batches up to this many values are read with a masked index per value;
+/// longer ones as contiguous runs (see `consume_up_to`).
+const SHORT_BATCH: usize = 256;
 
 /// Stores the consumer's new `head` when a batch ends, also when the
 /// handler unwinds (RB-PANIC-1).
