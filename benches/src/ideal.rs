@@ -15,7 +15,7 @@ use std::sync::Barrier;
 use std::thread;
 use std::time::Instant;
 
-use crossbeam_utils::CachePadded;
+use crossbeam_utils::{Backoff, CachePadded};
 
 use crate::msg::{expected_checksum, value, Msg};
 use crate::workloads::{pin_consumer, pin_producer, Sample};
@@ -51,9 +51,122 @@ struct IdealRing<M> {
 // touching only the slots RB-OWN-1/RB-OWN-2 give it, ordered by RB-ORD-1/2.
 unsafe impl<M: Send> Sync for IdealRing<M> {}
 
+impl<M> IdealRing<M> {
+    /// The slots of sequences `from..to` (`to - from <= capacity`) as at
+    /// most two contiguous runs: to the end of the buffer, then from its
+    /// start.
+    fn runs(&self, from: u64, to: u64) -> [&[UnsafeCell<MaybeUninit<M>>]; 2] {
+        let capacity = self.slots.len();
+        let start = from as usize & (capacity - 1);
+        let count = (to - from) as usize;
+        let first = count.min(capacity - start);
+        [&self.slots[start..start + first], &self.slots[..count - first]]
+    }
+}
+
+/// What the ideal ring's consumer does when it finds the ring empty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmptyPoll {
+    /// One `spin_loop` hint, then poll again.
+    Spin,
+    /// `crossbeam_utils::Backoff::snooze`, reset after every non-empty
+    /// poll: what every polling consumer in the suite does.
+    Backoff,
+}
+
+/// How the ideal ring's consumer walks the slots of a batch. (Its
+/// producer writes a single item directly and a chunk as contiguous runs.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Walk {
+    /// One masked index per item.
+    Masked,
+    /// At most two contiguous slice runs per batch.
+    Runs,
+    /// Masked up to [`SHORT_RUN`] items, runs above: what `ringmpsc`'s
+    /// consumer does.
+    Hybrid,
+}
+
+/// The longest batch [`Walk::Hybrid`] walks with masked indices.
+pub const SHORT_RUN: u64 = 256;
+
+impl Walk {
+    /// Whether a batch of `count` items is walked as runs.
+    fn runs(self, count: u64) -> bool {
+        match self {
+            Walk::Masked => false,
+            Walk::Runs => true,
+            Walk::Hybrid => count > SHORT_RUN,
+        }
+    }
+}
+
+/// One configuration of the ideal ring, for the study that picks the
+/// ceiling (`bin/limit_study.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IdealVariant {
+    /// The consumer's empty poll.
+    pub empty: EmptyPoll,
+    /// The batch walk.
+    pub walk: Walk,
+}
+
+impl IdealVariant {
+    /// The configuration the limit rows run: the fastest one in the study.
+    pub const CEILING: IdealVariant = IdealVariant {
+        empty: EmptyPoll::Backoff,
+        walk: Walk::Hybrid,
+    };
+
+    /// Every configuration, for the study.
+    pub const ALL: [IdealVariant; 6] = [
+        IdealVariant {
+            empty: EmptyPoll::Spin,
+            walk: Walk::Masked,
+        },
+        IdealVariant {
+            empty: EmptyPoll::Spin,
+            walk: Walk::Runs,
+        },
+        IdealVariant {
+            empty: EmptyPoll::Spin,
+            walk: Walk::Hybrid,
+        },
+        IdealVariant {
+            empty: EmptyPoll::Backoff,
+            walk: Walk::Masked,
+        },
+        IdealVariant {
+            empty: EmptyPoll::Backoff,
+            walk: Walk::Runs,
+        },
+        IdealVariant {
+            empty: EmptyPoll::Backoff,
+            walk: Walk::Hybrid,
+        },
+    ];
+
+    /// A short label, e.g. `backoff+runs`.
+    pub fn label(self) -> &'static str {
+        match (self.empty, self.walk) {
+            (EmptyPoll::Spin, Walk::Masked) => "spin+masked",
+            (EmptyPoll::Spin, Walk::Runs) => "spin+runs",
+            (EmptyPoll::Backoff, Walk::Masked) => "backoff+masked",
+            (EmptyPoll::Backoff, Walk::Runs) => "backoff+runs",
+            (EmptyPoll::Spin, Walk::Hybrid) => "spin+hybrid",
+            (EmptyPoll::Backoff, Walk::Hybrid) => "backoff+hybrid",
+        }
+    }
+}
+
 /// (b): an ideal SPSC ring of `capacity` slots moving `total` messages in
-/// chunks of `chunk`.
+/// chunks of `chunk`, in its ceiling configuration.
 pub fn ideal_ring<M: Msg>(capacity: usize, total: u64, chunk: usize) -> Sample {
+    ideal_ring_with::<M>(capacity, total, chunk, IdealVariant::CEILING)
+}
+
+/// [`ideal_ring`] in configuration `variant`.
+pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, variant: IdealVariant) -> Sample {
     assert!(capacity.is_power_of_two() && chunk <= capacity);
     let ring = IdealRing::<M> {
         slots: (0..capacity)
@@ -78,11 +191,25 @@ pub fn ideal_ring<M: Msg>(capacity: usize, total: u64, chunk: usize) -> Sample {
                     cached_head = ring.head.load(Ordering::Acquire);
                     std::hint::spin_loop();
                 }
-                for seq in tail..tail + n {
-                    let slot = ring.slots[(seq & mask) as usize].get();
-                    // SAFETY: RB-OWN-1: `seq < head + capacity`, so the slot
-                    // is free and only this thread writes it.
-                    unsafe { (*slot).write(M::new(value(0, seq))) };
+                if n == 1 {
+                    let slot = ring.slots[(tail & mask) as usize].get();
+                    // SAFETY: RB-OWN-1: `tail < head + capacity`, so the
+                    // slot is free and only this thread writes it.
+                    unsafe { (*slot).write(M::new(value(0, tail))) };
+                } else {
+                    // A chunk is written as (at most) two contiguous runs:
+                    // measured faster than masked writes for 64 items and
+                    // more, and it is what `ringmpsc`'s reservation does.
+                    let mut seq = tail;
+                    for run in ring.runs(tail, tail + n) {
+                        for slot in run {
+                            // SAFETY: RB-OWN-1: every slot of the runs is
+                            // below `head + capacity`, free, and only this
+                            // thread writes it.
+                            unsafe { (*slot.get()).write(M::new(value(0, seq))) };
+                            seq += 1;
+                        }
+                    }
                 }
                 tail += n;
                 // Release: publishes the chunk (RB-ORD-1).
@@ -93,18 +220,37 @@ pub fn ideal_ring<M: Msg>(capacity: usize, total: u64, chunk: usize) -> Sample {
         start_line.wait();
         let start = Instant::now();
         let (mut head, mut checksum) = (0u64, 0u64);
+        let backoff = Backoff::new();
         while head < total {
             // Acquire: pairs with the producer's Release of `tail` (RB-ORD-1).
             let tail = ring.tail.load(Ordering::Acquire);
             if tail == head {
-                std::hint::spin_loop();
+                match variant.empty {
+                    EmptyPoll::Spin => std::hint::spin_loop(),
+                    EmptyPoll::Backoff => backoff.snooze(),
+                }
                 continue;
             }
-            for seq in head..tail {
-                let slot = ring.slots[(seq & mask) as usize].get();
-                // SAFETY: RB-OWN-2: `seq < tail`, the slot was written and
-                // published; only this thread reads it.
-                checksum = checksum.wrapping_add(unsafe { (*slot).assume_init_ref() }.fold());
+            backoff.reset();
+            match variant.walk.runs(tail - head) {
+                false => {
+                    for seq in head..tail {
+                        let slot = ring.slots[(seq & mask) as usize].get();
+                        // SAFETY: RB-OWN-2: `seq < tail`, the slot was written
+                        // and published; only this thread reads it.
+                        checksum = checksum.wrapping_add(unsafe { (*slot).assume_init_ref() }.fold());
+                    }
+                }
+                true => {
+                    for run in ring.runs(head, tail) {
+                        for slot in run {
+                            // SAFETY: RB-OWN-2, as above: every slot of the
+                            // runs is below `tail`.
+                            checksum =
+                                checksum.wrapping_add(unsafe { (*slot.get()).assume_init_ref() }.fold());
+                        }
+                    }
+                }
             }
             head = tail;
             // Release: the reads are done before the producer reuses the

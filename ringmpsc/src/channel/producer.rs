@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::ptr::NonNull;
 use std::task::{Context, Poll};
 
 use crossbeam_utils::CachePadded;
@@ -34,8 +35,11 @@ pub struct Producer<T> {
     /// the handle may sit next to data the consumer reads (a heap block, a
     /// stack frame), which would make each push bounce that line too.
     cursor: CachePadded<ProducerCursor>,
-    /// The consumer may park: wake it after each publish (WAIT-1).
-    wakes_consumer: bool,
+    /// Set when the consumer may park: the notifier to wake after each
+    /// publish (WAIT-1). A pointer into `owner`, resolved once, so the
+    /// fast path loads it instead of matching `owner` and following its
+    /// `Arc` on every push.
+    wake: Option<NonNull<Notifier>>,
     id: usize,
     owner: Owner<T>,
 }
@@ -51,7 +55,8 @@ enum Owner<T> {
 // SAFETY: RB-UNIQ-1: the producer is its ring's only producer and is
 // `!Sync` (its cursor is made of `Cell`s), so moving it moves the role;
 // CH-LIFE-1: its owner keeps the ring alive, and both owners are
-// `Send + Sync` for `T: Send`.
+// `Send + Sync` for `T: Send`; `wake` points into the owner, so it is a
+// shared reference to a `Sync` notifier.
 unsafe impl<T: Send> Send for Producer<T> {}
 
 impl<T> Producer<T> {
@@ -64,7 +69,7 @@ impl<T> Producer<T> {
         Producer {
             ring: RawRing::from(ring),
             cursor: CachePadded::new(ProducerCursor::attach(ring)),
-            wakes_consumer: shared.notifier.parks(),
+            wake: shared.notifier.parks().then(|| NonNull::from(&shared.notifier)),
             id,
             owner: Owner::Channel(shared),
         }
@@ -79,7 +84,7 @@ impl<T> Producer<T> {
         Producer {
             ring: RawRing::from(ring),
             cursor: CachePadded::new(ProducerCursor::attach(ring)),
-            wakes_consumer: host.notifier().parks(),
+            wake: host.notifier().parks().then(|| NonNull::from(host.notifier())),
             id,
             owner: Owner::Fixed(host),
         }
@@ -91,6 +96,15 @@ impl<T> Producer<T> {
         // SAFETY: CH-LIFE-1: `self.owner` keeps the ring alive for as long
         // as `self` is borrowed.
         unsafe { self.ring.get() }
+    }
+
+    /// The notifier to wake after a publish, if the consumer may park.
+    #[inline]
+    fn wake_target(&self) -> Option<&Notifier> {
+        // SAFETY: CH-LIFE-1: `wake` points at the notifier inside `owner`'s
+        // `Arc`, which lives at least as long as `self`; the notifier is
+        // only ever used through shared references.
+        self.wake.map(|notifier| unsafe { notifier.as_ref() })
     }
 
     fn notifier(&self) -> &Notifier {
@@ -117,8 +131,8 @@ impl<T> Producer<T> {
         // SAFETY: RB-UNIQ-1: this producer is the ring's only producer and
         // `!Sync`; `reserve` borrows it mutably, so no reservation is open.
         unsafe { self.ring().push(&self.cursor, value, CloseGuard::Needed) }?;
-        if self.wakes_consumer {
-            self.notifier().wake_consumer();
+        if let Some(notifier) = self.wake_target() {
+            notifier.wake_consumer();
         }
         Ok(())
     }
@@ -226,7 +240,7 @@ impl<T> Producer<T> {
     /// the wrap point); `None` when the ring is full or closed. `n == 0`
     /// gives an empty reservation.
     pub fn reserve(&mut self, n: usize) -> Option<Reservation<'_, T>> {
-        let after_publish = self.wakes_consumer.then(|| self.notifier() as &dyn AfterPublish);
+        let after_publish = self.wake_target().map(|n| n as &dyn AfterPublish);
         // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only producer, held
         // by the reservation.
         unsafe {

@@ -55,15 +55,18 @@ struct ProducerLine {
 }
 
 /// The close flag and the producer's publish window (CH-CLOSE-1): the
-/// producer reads `closed` and writes `in_flight` on every publish, and
+/// producer reads `closed` and writes `window` on every publish, and
 /// nobody else touches the line but a closing consumer, so on the hot path
 /// it stays in the producer's cache.
 #[derive(Debug)]
 struct CloseLine {
     /// Set once, by the consumer side.
     closed: AtomicBool,
-    /// The producer is between its check of `closed` and its publish.
-    in_flight: AtomicBool,
+    /// The `tail` the producer's current publish will store: while
+    /// `tail < window` the producer is between its check of `closed` and
+    /// its publish. The publish itself closes the window, so an open ring
+    /// pays one store for it, not two.
+    window: AtomicU64,
 }
 
 /// The shared, storage-independent part of a ring: its two sequence
@@ -93,7 +96,7 @@ impl RingHeader {
             RingHeader {
                 consumer: CachePadded::new(ConsumerLine { head: AtomicU64::new(0), batches: Counter::new() }),
                 producer: CachePadded::new(ProducerLine { tail: AtomicU64::new(0), full_events: Counter::new() }),
-                close: CachePadded::new(CloseLine { closed: AtomicBool::new(false), in_flight: AtomicBool::new(false) }),
+                close: CachePadded::new(CloseLine { closed: AtomicBool::new(false), window: AtomicU64::new(0) }),
                 metrics,
             }
         }
@@ -127,12 +130,20 @@ impl RingHeader {
 
     /// Waits until the producer is outside its publish window.
     fn settle(&self) {
-        // Acquire: pairs with the Release store in `RingRef::leave`, so a
-        // publish that passed its `closed` check is visible once this
-        // returns (CH-CLOSE-1). The window holds no user code, only a slot
-        // write and a store, so the wait is short; yield in case the
-        // producer was preempted inside it.
-        while self.close.in_flight.load(Ordering::Acquire) {
+        // The window holds no user code, only slot writes and a store, so
+        // the wait is short; yield in case the producer was preempted in it.
+        loop {
+            // Relaxed: the barrier pair in `close_and_settle` / `enter`
+            // makes every window opened by a publish that passed its
+            // `closed` check visible here; re-read on every turn, because a
+            // publish that fails its check moves the window back.
+            let window = self.close.window.load(Ordering::Relaxed);
+            // Acquire: pairs with the Release store of `tail` in `publish`,
+            // so the published slots are visible once this returns
+            // (CH-CLOSE-1).
+            if self.producer.tail.load(Ordering::Acquire) >= window {
+                return;
+            }
             crate::sync::yield_now();
         }
     }
@@ -145,27 +156,31 @@ impl RingHeader {
 pub(crate) fn close_and_settle<'a>(headers: impl Iterator<Item = &'a RingHeader> + Clone) {
     headers.clone().for_each(RingHeader::close);
     // Heavy barrier: pairs with the light barrier in `RingRef::enter`. A
-    // producer either sees `closed` there, or its `in_flight` store is
+    // producer either sees `closed` there, or its `window` store is
     // visible to the loads in `settle` below.
     barrier::heavy();
     headers.for_each(RingHeader::settle);
 }
 
-/// The producer's private view of its ring: its own `tail` and the last
-/// `head` it loaded (rtrb's cached head), so it touches the consumer's line
-/// only when the ring looks full. `Cell`s: a producer handle is `!Sync`.
+/// The producer's private view of its ring: its own `tail` and how far it
+/// may write without looking at the consumer (`limit`: the last `head` it
+/// loaded plus the capacity, the disruptor's "sequence clear of
+/// consumers"), so it touches the consumer's line only when the ring looks
+/// full and its fast path checks room with one comparison. `Cell`s: a
+/// producer handle is `!Sync`. RB-SEQ-1 keeps `tail <= limit`.
 #[derive(Debug)]
 pub(crate) struct ProducerCursor {
     tail: Cell<u64>,
-    cached_head: Cell<u64>,
+    limit: Cell<u64>,
 }
 
 impl ProducerCursor {
-    /// A cursor for a fresh ring.
+    /// A cursor for a fresh ring. Its `limit` of 0 makes the first push
+    /// load `head`, so it needs no capacity.
     pub(crate) const fn new() -> Self {
         ProducerCursor {
             tail: Cell::new(0),
-            cached_head: Cell::new(0),
+            limit: Cell::new(0),
         }
     }
 
@@ -177,9 +192,26 @@ impl ProducerCursor {
         let head = ring.header.consumer.head.load(Ordering::Acquire);
         ProducerCursor {
             tail: Cell::new(tail),
-            cached_head: Cell::new(head),
+            limit: Cell::new(head + ring.slots.len() as u64),
         }
     }
+}
+
+/// The slow half of `RingRef::free_slots`: loads `head` and returns the
+/// free slots. Out of line and given scalars, so the fast path neither
+/// carries its code nor spills a `RingRef` for the call.
+#[cold]
+#[inline(never)]
+fn reload_limit(header: &RingHeader, capacity: u64, cursor: &ProducerCursor) -> u64 {
+    // Acquire: pairs with the Release store of `head` in `Batch::drop`; the
+    // consumer's reads of the slots we are about to reuse happen before our
+    // writes (RB-ORD-2).
+    let head = header.consumer.head.load(Ordering::Acquire);
+    let limit = head + capacity;
+    cursor.limit.set(limit);
+    let tail = cursor.tail.get();
+    debug_assert!(tail <= limit && limit - tail <= capacity, "RB-SEQ-1");
+    limit - tail
 }
 
 /// Whether a publish must guard against a close from another thread
@@ -240,21 +272,14 @@ impl<'a, T> RingRef<'a, T> {
     }
 
     /// Free slots as the producer sees them; reloads `head` only when the
-    /// cached value says fewer than `wanted` are free.
+    /// cached `limit` says fewer than `wanted` are free.
     #[inline]
     fn free_slots(self, cursor: &ProducerCursor, wanted: u64) -> u64 {
-        let capacity = self.slots.len() as u64;
         let tail = cursor.tail.get();
-        let mut free = capacity - (tail - cursor.cached_head.get());
+        let free = cursor.limit.get() - tail;
         if free < wanted {
-            // Acquire: pairs with the Release store of `head` in
-            // `Batch::drop`; the consumer's reads of the slots we are about
-            // to reuse happen before our writes (RB-ORD-2).
-            let head = self.header.consumer.head.load(Ordering::Acquire);
-            cursor.cached_head.set(head);
-            free = capacity - (tail - head);
+            return reload_limit(self.header, self.slots.len() as u64, cursor);
         }
-        debug_assert!(free <= capacity, "RB-SEQ-1");
         free
     }
 
@@ -277,17 +302,14 @@ impl<'a, T> RingRef<'a, T> {
         value: T,
         guard: CloseGuard,
     ) -> Result<(), PushError<T>> {
+        let tail = cursor.tail.get();
         if self.free_slots(cursor, 1) == 0 {
-            if self.is_closed() {
-                return Err(PushError::Closed(value));
-            }
-            self.note_full();
-            return Err(PushError::Full(value));
+            return Err(self.full_or_closed(value));
         }
-        if !self.enter(guard) {
+        if !self.enter(cursor, 1, guard) {
             return Err(PushError::Closed(value));
         }
-        self.slot(cursor.tail.get()).with_mut(|slot| {
+        self.slot(tail).with_mut(|slot| {
             // SAFETY: RB-OWN-1: at least one slot is free, so the slot of
             // `tail` belongs to the producer and the consumer does not read it.
             unsafe { slot.write(MaybeUninit::new(value)) }
@@ -295,42 +317,43 @@ impl<'a, T> RingRef<'a, T> {
         // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
         // just written (RB-PUB-1).
         unsafe { self.publish(cursor, 1) };
-        self.leave(guard);
         Ok(())
     }
 
-    /// Producer: opens the publish window if the ring is open (CH-CLOSE-1).
-    /// On `true` the caller publishes, then calls [`leave`](Self::leave).
+    /// Why a push found no free slot.
+    #[cold]
+    fn full_or_closed(self, value: T) -> PushError<T> {
+        if self.is_closed() {
+            return PushError::Closed(value);
+        }
+        self.note_full();
+        PushError::Full(value)
+    }
+
+    /// Producer: opens the publish window for the next `count` slots if the
+    /// ring is open (CH-CLOSE-1). On `true` the caller must
+    /// [`publish`](Self::publish) those `count` slots, which closes it.
     #[inline]
-    pub(crate) fn enter(self, guard: CloseGuard) -> bool {
+    pub(crate) fn enter(self, cursor: &ProducerCursor, count: usize, guard: CloseGuard) -> bool {
         let line = &self.header.close;
         if guard == CloseGuard::Unneeded {
             // Relaxed: the owner's own earlier `close`, if any.
             return !line.closed.load(Ordering::Relaxed);
         }
+        let tail = cursor.tail.get();
         // Relaxed: ordered before the `closed` load by the barrier below.
-        line.in_flight.store(true, Ordering::Relaxed);
+        line.window.store(tail + count as u64, Ordering::Relaxed);
         // Light barrier: pairs with the heavy barrier in `close_and_settle`;
         // a compiler fence where a process-wide barrier exists.
         barrier::light();
         // Relaxed: the barrier pair orders it (see `close_and_settle`).
         if line.closed.load(Ordering::Relaxed) {
-            // Relaxed: nothing was published, so nothing to make visible.
-            line.in_flight.store(false, Ordering::Relaxed);
+            // Relaxed: nothing was published, so nothing to make visible;
+            // the window is back at `tail`, which is closed.
+            line.window.store(tail, Ordering::Relaxed);
             return false;
         }
         true
-    }
-
-    /// Producer: closes the publish window.
-    #[inline]
-    pub(crate) fn leave(self, guard: CloseGuard) {
-        if guard == CloseGuard::Unneeded {
-            return;
-        }
-        // Release: the publish (the `tail` store) happens before a closing
-        // consumer's Acquire load in `RingHeader::settle` sees `false`.
-        self.header.close.in_flight.store(false, Ordering::Release);
     }
 
     /// Producer: up to `wanted` free slots contiguous from `tail` (fewer at
@@ -379,7 +402,8 @@ impl<'a, T> RingRef<'a, T> {
         })
     }
 
-    /// Producer: publishes the next `count` slots after `tail`.
+    /// Producer: publishes the next `count` slots after `tail`, which
+    /// closes the publish window [`enter`](Self::enter) opened for them.
     ///
     /// # Safety
     /// RB-UNIQ-1, and RB-PUB-1: those `count` slots were reserved and are
@@ -387,12 +411,10 @@ impl<'a, T> RingRef<'a, T> {
     #[inline]
     pub(crate) unsafe fn publish(self, cursor: &ProducerCursor, count: usize) {
         let tail = cursor.tail.get() + count as u64;
-        debug_assert!(
-            tail - cursor.cached_head.get() <= self.slots.len() as u64,
-            "RB-SEQ-1"
-        );
+        debug_assert!(tail <= cursor.limit.get(), "RB-SEQ-1");
         // Release: publishes the slot writes; pairs with the Acquire load
-        // of `tail` in `consume_up_to` and `len` (RB-ORD-1).
+        // of `tail` in `consume_up_to` and `len` (RB-ORD-1), and in
+        // `RingHeader::settle`, where it closes the window (CH-CLOSE-1).
         self.header.producer.tail.store(tail, Ordering::Release);
         cursor.tail.set(tail);
     }

@@ -136,7 +136,7 @@ impl<'a, T> Reservation<'a, T> {
         if k == 0 {
             return 0;
         }
-        if !self.ring.enter(self.guard) {
+        if !self.ring.enter(self.cursor, k, self.guard) {
             // CH-CLOSE-1: closed since the reservation was taken. RB-DROP-1:
             // the caller promised the `k` values are written; nobody else
             // can reach them, so drop them here.
@@ -149,7 +149,6 @@ impl<'a, T> Reservation<'a, T> {
         // SAFETY: RB-PUB-1: the caller promises the first `k` reserved slots
         // are initialised; RB-UNIQ-1: the reservation holds the producer.
         unsafe { self.ring.publish(self.cursor, k) };
-        self.ring.leave(self.guard);
         if let Some(hook) = self.after_publish {
             hook.after_publish();
         }

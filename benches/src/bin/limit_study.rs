@@ -1,0 +1,78 @@
+//! Which configuration of the ideal ring is a ceiling, and why the
+//! disruptor beat the old one: every ideal-ring variant
+//! ([`IdealVariant::ALL`]) beside the SPSC libraries, in the same run,
+//! rounds interleaved so that a slow minute of the host hits every row.
+//!
+//! `cargo run --release -p ringmpsc-benches --bin limit_study -- [RUNS]`
+
+use ringmpsc_benches::ideal::{ideal_ring_with, IdealVariant};
+use ringmpsc_benches::msg::Small;
+use ringmpsc_benches::suite::{cases, Outcome, Params, CAPACITY};
+
+/// The SPSC workloads and their batch size.
+const WORKLOADS: [(&str, usize); 3] = [("spsc_single", 1), ("spsc_batch64", 64), ("spsc_batch4096", 4096)];
+/// The libraries shown beside the variants.
+const LIBRARIES: [&str; 4] = ["ringmpsc", "ringmpsc-busyspin", "rtrb", "disruptor"];
+/// The row every round is divided by (an index into `LIBRARIES`).
+const REFERENCE: usize = 2;
+
+fn median_and_span(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[0], v[v.len() - 1])
+}
+
+fn main() {
+    let runs: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(5);
+    let params = Params::FULL;
+    let all = cases();
+    for (workload, chunk) in WORKLOADS {
+        let libraries: Vec<_> = LIBRARIES
+            .iter()
+            .filter_map(|l| all.iter().find(|c| c.workload == workload && c.library == *l))
+            .collect();
+        let rows = IdealVariant::ALL.len() + libraries.len();
+        let mut rates = vec![Vec::new(); rows];
+        for run in 0..runs {
+            eprint!("\r{workload}: round {}/{runs}", run + 1);
+            for (i, variant) in IdealVariant::ALL.iter().enumerate() {
+                let sample = ideal_ring_with::<Small>(CAPACITY, params.messages, chunk, *variant);
+                assert!(sample.exact(), "ideal {} lost messages", variant.label());
+                rates[i].push(sample.rate() / 1e6);
+            }
+            for (i, case) in libraries.iter().enumerate() {
+                match (case.run)(&params) {
+                    Some(Outcome::Rate(sample)) if sample.exact() => {
+                        rates[IdealVariant::ALL.len() + i].push(sample.rate() / 1e6)
+                    }
+                    _ => panic!("{workload} / {} was not exact", case.library),
+                }
+            }
+        }
+        eprintln!();
+        // Each round's rate over the reference row's in the same round: the
+        // host's slow minutes cancel out of these.
+        let reference = rates.len() - libraries.len() + REFERENCE;
+        let ratios: Vec<Vec<f64>> = rates
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(&rates[reference])
+                    .map(|(r, base)| r / base)
+                    .collect()
+            })
+            .collect();
+        println!(
+            "{workload} (M msg/s, median [min–max] of {runs}; ÷ {} per round, median)",
+            LIBRARIES[REFERENCE]
+        );
+        let labels = IdealVariant::ALL
+            .iter()
+            .map(|v| format!("ideal {}", v.label()))
+            .chain(libraries.iter().map(|c| c.library.to_string()));
+        for ((label, rates), ratios) in labels.zip(rates).zip(ratios) {
+            let (median, min, max) = median_and_span(rates);
+            let (ratio, low, high) = median_and_span(ratios);
+            println!("  {label:<24} {median:>8.1}  [{min:.1}–{max:.1}]  {ratio:>5.2}× [{low:.2}–{high:.2}]");
+        }
+    }
+}
