@@ -3,7 +3,7 @@
 //! ([`IdealVariant::ALL`]) beside the SPSC libraries, in the same run,
 //! rounds interleaved so that a slow minute of the host hits every row.
 //!
-//! `cargo run --release -p ringmpsc-benches --bin limit_study -- [RUNS]`
+//! `cargo run --release -p ringmpsc-benches --bin limit_study -- [RUNS [WORKLOAD]]`
 
 use ringmpsc_benches::ideal::{ideal_ring_with, IdealVariant};
 use ringmpsc_benches::msg::Small;
@@ -22,10 +22,15 @@ fn median_and_span(mut v: Vec<f64>) -> (f64, f64, f64) {
 }
 
 fn main() {
-    let runs: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(5);
+    let mut args = std::env::args().skip(1);
+    let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5);
+    let only = args.next();
     let params = Params::FULL;
     let all = cases();
     for (workload, chunk) in WORKLOADS {
+        if only.as_deref().is_some_and(|o| o != workload) {
+            continue;
+        }
         let libraries: Vec<_> = LIBRARIES
             .iter()
             .filter_map(|l| all.iter().find(|c| c.workload == workload && c.library == *l))
