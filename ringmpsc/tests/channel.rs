@@ -499,3 +499,111 @@ fn static_ring_splits_once() {
     }
     t.join().unwrap();
 }
+
+/// RB-OWN-2, RB-DROP-1: `consume_slices` hands every value once, in FIFO
+/// order per producer, as at most two slices per ring (the wrap point), and
+/// drops each value exactly once after its slice was seen.
+#[test]
+fn consume_slices_in_place_across_the_wrap() {
+    let d = drops();
+    let mut ch = channel::<DropCounter>(3, 2, WaitStrategy::BusySpin); // 8 slots a ring
+    let a = ch.register().unwrap();
+    let b = ch.register().unwrap();
+    let (mut next_a, mut next_b) = (0u64, 100u64);
+    let mut seen_a = Vec::new();
+    let mut seen_b = Vec::new();
+    // Rounds of 6 move the start through every slot, so most rounds wrap.
+    for _ in 0..8 {
+        for _ in 0..6 {
+            a.push(DropCounter::new(next_a, &d)).unwrap();
+            b.push(DropCounter::new(next_b, &d)).unwrap();
+            next_a += 1;
+            next_b += 1;
+        }
+        let before = count(&d);
+        let (mut slices, mut handed_out) = (0, 0);
+        let taken = ch.consume_slices(|values| {
+            slices += 1;
+            // The earlier slices' values are dropped, this one's not yet.
+            assert_eq!(count(&d), before + handed_out);
+            handed_out += values.len();
+            for v in values {
+                if v.value < 100 {
+                    seen_a.push(v.value)
+                } else {
+                    seen_b.push(v.value)
+                }
+            }
+        });
+        assert_eq!(taken, 12);
+        assert!((2..=4).contains(&slices), "{slices} slices for two rings");
+        assert_eq!(count(&d), before + 12, "every value dropped once after its slice");
+    }
+    assert_eq!(seen_a, (0..next_a).collect::<Vec<_>>());
+    assert_eq!(seen_b, (100..next_b).collect::<Vec<_>>());
+    assert!(ch.is_empty());
+    drop((a, b, ch));
+    assert_eq!(count(&d), 96);
+}
+
+/// CH-FAIR-1 and the limit: `consume_slices_up_to` takes at most `limit`
+/// values and starts after the last ring served.
+#[test]
+fn consume_slices_up_to_is_bounded_and_fair() {
+    let mut ch = channel::<u32>(4, 3, WaitStrategy::BusySpin);
+    let producers: Vec<_> = (0..3).map(|_| ch.register().unwrap()).collect();
+    for (p, producer) in producers.iter().enumerate() {
+        for i in 0..10 {
+            producer.push(p as u32 * 100 + i).unwrap();
+        }
+    }
+    let mut served = Vec::new();
+    while served.len() < 30 {
+        let mut got = Vec::new();
+        let n = ch.consume_slices_up_to(4, |s| got.extend_from_slice(s));
+        assert!(n <= 4 && n == got.len());
+        served.push(got);
+    }
+    // Every call takes from one ring only while that ring has 4 or more:
+    // the first three calls serve producers 0, 1, 2 in turn.
+    let firsts: Vec<u32> = served.iter().take(3).map(|g| g[0] / 100).collect();
+    assert_eq!(firsts, [0, 1, 2]);
+    let mut all: Vec<u32> = served.concat();
+    all.sort_unstable();
+    let expected: Vec<u32> = (0..3).flat_map(|p| (0..10).map(move |i| p * 100 + i)).collect();
+    assert_eq!(all, expected);
+    assert_eq!(ch.consume_slices_up_to(0, |_| panic!("limit 0")), 0);
+}
+
+/// RB-PANIC-1 for slices: a handler that panics on a slice leaves that
+/// slice consumed and dropped once, the rest queued, the channel usable.
+#[test]
+fn consume_slices_handler_panic() {
+    let d = drops();
+    let mut ch = channel::<DropCounter>(3, 2, WaitStrategy::BusySpin);
+    let a = ch.register().unwrap();
+    let b = ch.register().unwrap();
+    for i in 0..5 {
+        a.push(DropCounter::new(i, &d)).unwrap();
+        b.push(DropCounter::new(10 + i, &d)).unwrap();
+    }
+    let mut seen = Vec::new();
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        ch.consume_slices(|values| {
+            seen.extend(values.iter().map(|v| v.value));
+            panic!("handler");
+        })
+    }));
+    assert!(r.is_err());
+    // The first slice (one ring's five values) was handed out and dropped.
+    assert_eq!(seen.len(), 5);
+    assert_eq!(count(&d), 5);
+    ch.consume_slices(|values| seen.extend(values.iter().map(|v| v.value)));
+    seen.sort_unstable();
+    assert_eq!(seen, [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]);
+    assert_eq!(count(&d), 10);
+    a.push(DropCounter::new(7, &d)).unwrap();
+    assert_eq!(ch.consume_slices(|values| assert_eq!(values[0].value, 7)), 1);
+    drop((a, b, ch));
+    assert_eq!(count(&d), 11);
+}

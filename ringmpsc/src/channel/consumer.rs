@@ -173,6 +173,78 @@ impl<T> Channel<T> {
     /// If `f` panics, the values it was already handed stay consumed, the
     /// others stay queued, and the channel remains usable.
     pub fn consume_all_up_to_owned<F: FnMut(T)>(&mut self, limit: usize, mut f: F) -> usize {
+        self.drain_fairly(limit, |ring, room| {
+            // SAFETY: RB-UNIQ-1: `drain_fairly` holds `&mut self`, so this is
+            // the only consumer.
+            unsafe { ring.consume_up_to(room, &mut f) }
+        })
+    }
+
+    /// Consumes every value present in every ring, in place: `f` sees
+    /// each ring's values as (at most two) contiguous slices, oldest first,
+    /// and each value is dropped after `f` has seen its slice. Nothing is
+    /// moved out of the ring, and `f`'s own loop over a slice can
+    /// vectorise (as with rtrb's `ReadChunk::as_slices`). Returns the
+    /// count.
+    ///
+    /// ```
+    /// use ringmpsc::{Channel, Config};
+    ///
+    /// let mut channel = Channel::new(Config::new(4, 1, false)).unwrap(); // 16 slots
+    /// let producer = channel.register().unwrap();
+    /// let mut sum = 0u64;
+    /// for round in 0..3u64 {
+    ///     for i in 0..10 {
+    ///         producer.push(round * 10 + i).unwrap();
+    ///     }
+    ///     // Ten values, across the wrap point from the second round on.
+    ///     assert_eq!(channel.consume_slices(|values| sum += values.iter().sum::<u64>()), 10);
+    /// }
+    /// assert_eq!(sum, (0..30).sum());
+    /// ```
+    ///
+    /// If `f` panics, the slice it was handed counts as consumed and its
+    /// values are dropped; the others stay queued, and the channel remains
+    /// usable.
+    #[cfg(not(loom))]
+    pub fn consume_slices<F: FnMut(&[T])>(&mut self, f: F) -> usize {
+        self.consume_slices_up_to(usize::MAX, f)
+    }
+
+    /// [`consume_slices`](Self::consume_slices) for at most `limit`
+    /// values, fairly across rings as
+    /// [`consume_all_up_to`](Self::consume_all_up_to) (CH-FAIR-1).
+    ///
+    /// ```
+    /// use ringmpsc::{Channel, Config};
+    ///
+    /// let mut channel = Channel::new(Config::new(4, 2, false)).unwrap();
+    /// let (a, b) = (channel.register().unwrap(), channel.register().unwrap());
+    /// for i in 0..4 {
+    ///     a.push(i).unwrap();
+    ///     b.push(100 + i).unwrap();
+    /// }
+    /// let mut seen = Vec::new();
+    /// assert_eq!(channel.consume_slices_up_to(3, |s| seen.extend_from_slice(s)), 3);
+    /// assert_eq!(seen, [0, 1, 2]);
+    /// // The next call starts with the other producer's ring.
+    /// assert_eq!(channel.consume_slices_up_to(3, |s| seen.extend_from_slice(s)), 3);
+    /// assert_eq!(seen, [0, 1, 2, 100, 101, 102]);
+    /// ```
+    #[cfg(not(loom))]
+    pub fn consume_slices_up_to<F: FnMut(&[T])>(&mut self, limit: usize, mut f: F) -> usize {
+        self.drain_fairly(limit, |ring, room| {
+            // SAFETY: RB-UNIQ-1: `drain_fairly` holds `&mut self`, so this is
+            // the only consumer.
+            unsafe { ring.consume_slices_up_to(room, &mut f) }
+        })
+    }
+
+    /// Takes up to `limit` values with `take(ring, room)`, one ring after
+    /// another, starting after the last ring served (CH-FAIR-1), and wakes
+    /// the producers waiting for the room it freed (WAIT-2).
+    #[inline]
+    fn drain_fairly(&mut self, limit: usize, mut take: impl FnMut(RingRef<'_, T>, usize) -> usize) -> usize {
         self.refresh();
         let n = self.rings.len();
         if n == 0 || limit == 0 {
@@ -184,8 +256,7 @@ impl<T> Channel<T> {
         for i in (start..n).chain(0..start) {
             // WAIT-2: its producer may wait for the room this call frees.
             wake.touched |= 1 << i;
-            // SAFETY: RB-UNIQ-1: `&mut self` makes this the only consumer.
-            let taken = unsafe { self.ring(i).consume_up_to(limit - wake.consumed, &mut f) };
+            let taken = take(self.ring(i), limit - wake.consumed);
             if taken > 0 {
                 // CH-FAIR-1: the next call starts after the last ring served.
                 self.next = if i + 1 == n { 0 } else { i + 1 };

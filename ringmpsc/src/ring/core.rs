@@ -485,6 +485,62 @@ impl<'a, T> RingRef<'a, T> {
         count
     }
 
+    /// Consumer: hands up to `limit` values to `f` in place, as (at most
+    /// two) contiguous slices in FIFO order, from `head`'s slot to the end
+    /// of the buffer, then from its start; each slice's values are dropped
+    /// after `f` has seen it. Nothing is moved out, and a folding `f` can
+    /// vectorise over its slice. One `head` store for the whole batch.
+    /// Returns how many.
+    ///
+    /// If `f` panics, the slice it was handed counts as consumed and its
+    /// values are dropped; later values stay in the ring (RB-PANIC-1).
+    ///
+    /// # Safety
+    /// RB-UNIQ-1: the caller is this ring's only consumer for the call.
+    #[cfg(not(loom))]
+    pub(crate) unsafe fn consume_slices_up_to<F: FnMut(&[T])>(self, limit: usize, mut f: F) -> usize {
+        // Relaxed: only this thread writes `head`.
+        let head = self.header.consumer.head.load(Ordering::Relaxed);
+        // Acquire: pairs with the Release store of `tail` in `publish`; the
+        // slot writes up to `tail` are visible (RB-ORD-1).
+        let tail = self.header.producer.tail.load(Ordering::Acquire);
+        debug_assert!(tail - head <= self.slots.len() as u64, "RB-SEQ-1");
+        let count = ((tail - head) as usize).min(limit);
+        if count == 0 {
+            return 0;
+        }
+        let mut batch = Batch {
+            header: self.header,
+            head,
+            taken: 0,
+        };
+        let start = head as usize & (self.slots.len() - 1);
+        let first = count.min(self.slots.len() - start);
+        for run in [&self.slots[start..start + first], &self.slots[..count - first]] {
+            if run.is_empty() {
+                continue;
+            }
+            let values = crate::sync::UnsafeCell::slice_ptr(run).cast::<T>();
+            // The run is consumed from here on, whatever `f` does: `batch`
+            // moves `head` past it and `dropped` drops its values once,
+            // after `f`, also when `f` unwinds (RB-DROP-1, RB-PANIC-1).
+            batch.taken += run.len();
+            let dropped = DropInPlace {
+                values,
+                len: run.len(),
+            };
+            // SAFETY: RB-OWN-2: the run's slots are among the `count` from
+            // `head` on, all below `tail`, so they hold initialised values
+            // that belong to the consumer; the producer does not write them
+            // until `head` passes them, which `batch` does after `dropped`
+            // is gone. `slice_ptr` keeps the provenance of the whole run, and
+            // a slot is a `T` (`repr(transparent)` cells).
+            f(unsafe { std::slice::from_raw_parts(values, run.len()) });
+            drop(dropped);
+        }
+        count
+    }
+
     /// Values in the ring: a snapshot that may be stale by the time it is read.
     pub(crate) fn len(self) -> usize {
         self.header.len()
@@ -540,6 +596,24 @@ impl Drop for Batch<'_> {
         if self.header.metrics {
             self.header.consumer.batches.bump();
         }
+    }
+}
+
+/// Drops a run of consumed values in place when it goes out of scope, also
+/// when a handler unwinds: the values of `consume_slices_up_to`.
+#[cfg(not(loom))]
+struct DropInPlace<T> {
+    values: *mut T,
+    len: usize,
+}
+
+#[cfg(not(loom))]
+impl<T> Drop for DropInPlace<T> {
+    fn drop(&mut self) {
+        // SAFETY: RB-DROP-1: `values` are `len` initialised values the
+        // consumer took (counted in `Batch::taken`), which nobody else reads
+        // or drops; this guard is their only owner and runs once.
+        unsafe { std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(self.values, self.len)) }
     }
 }
 
