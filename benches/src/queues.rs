@@ -73,12 +73,14 @@ fn full_backoff(backoff: &Backoff) {
 // ---------------------------------------------------------------- ringmpsc
 
 /// `ringmpsc::Channel` as a user gets it by default: `Config::default()`
-/// (a parking consumer) with the workload's ring size; the consumer
-/// blocks in `recv` when it runs dry, then drains with `consume_all`.
+/// (parking waits) with the workload's ring size; producers block in
+/// `send` when their ring is full, the consumer blocks in `recv` when it
+/// runs dry, then drains with `consume_all`.
 pub type RingMpsc = RingMpscWith<false>;
 
-/// `ringmpsc::Channel` with `WaitStrategy::BusySpin`: the consumer polls
-/// and producers skip the wake check. The row `ringmpsc-busyspin`.
+/// `ringmpsc::Channel` with `WaitStrategy::BusySpin`: the consumer polls,
+/// producers skip the wake check and retry `push` with a backoff. The row
+/// `ringmpsc-busyspin`.
 pub type RingMpscBusySpin = RingMpscWith<true>;
 
 /// `ringmpsc::Channel`, default (`BUSY = false`) or busy-spinning.
@@ -112,6 +114,15 @@ impl<M: Msg, const BUSY: bool> Queue<M> for RingMpscWith<BUSY> {
 
     #[inline]
     fn send(tx: &mut Self::Tx, m: M) {
+        if !BUSY {
+            // What a user calls by default: `send` waits for room per the
+            // wait strategy (a short spin, then parking until the consumer
+            // frees room in this producer's ring).
+            if tx.send(m).is_err() {
+                panic!("the consumer is gone");
+            }
+            return;
+        }
         let mut m = m;
         let backoff = Backoff::new();
         while let Err(e) = tx.push(m) {

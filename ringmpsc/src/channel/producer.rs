@@ -160,6 +160,7 @@ impl<T> Producer<T> {
     /// # Errors
     /// [`SendError`] holding `value` when the channel is closed or its
     /// consumer is gone.
+    #[inline]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let mut value = value;
         loop {
@@ -178,6 +179,7 @@ impl<T> Producer<T> {
         ring.is_closed() || ring.has_room(&self.cursor)
     }
 
+    #[cold]
     fn wait_for_room(&self) {
         self.notifier().wait_producer(self.id, || self.can_retry(), None);
     }
