@@ -92,6 +92,22 @@ struct Record {
     secondary: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     secondary_unit: Option<&'static str>,
+    /// The runs in the order they ran: run `i` of every library of a
+    /// workload ran in the same round.
+    per_run: Vec<f64>,
+}
+
+/// `a ÷ b` as the median over rounds of the two libraries' ratio in the
+/// same round: a slow spell of the host that lasts a round hits both sides
+/// of each ratio, where a ratio of medians could pair a slow round of one
+/// library with a fast one of the other. Falls back to the ratio of medians
+/// when the run counts differ.
+fn paired_ratio(a: &Record, b: &Record) -> f64 {
+    if a.per_run.len() != b.per_run.len() || a.per_run.is_empty() {
+        return a.median / b.median;
+    }
+    let mut ratios: Vec<f64> = a.per_run.iter().zip(&b.per_run).map(|(x, y)| x / y).collect();
+    median(&mut ratios)
 }
 
 fn median(v: &mut [f64]) -> f64 {
@@ -140,7 +156,8 @@ fn measure_workload(
             eprintln!("\r{progress} {} / {}: not supported", case.workload, case.library);
             continue;
         }
-        let mut values: Vec<f64> = outcomes.iter().map(Outcome::value).collect();
+        let per_run: Vec<f64> = outcomes.iter().map(Outcome::value).collect();
+        let mut values = per_run.clone();
         let mut secondary: Vec<f64> = outcomes.iter().filter_map(Outcome::secondary).collect();
         let min = values.iter().copied().fold(f64::INFINITY, f64::min);
         let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -161,6 +178,7 @@ fn measure_workload(
             runs: outcomes.len(),
             secondary: (!secondary.is_empty()).then(|| median(&mut secondary)),
             secondary_unit: secondary_unit.filter(|_| !secondary.is_empty()),
+            per_run,
         };
         let shown = if record.unit == "ns" {
             fmt_ns(record.median)
@@ -331,7 +349,7 @@ fn report(
     );
     let _ = writeln!(
         out,
-        "- Best peer: the fastest of the other crates; the naive decomposition (N rtrb rings polled round-robin) is our own baseline, shown apart. Limit (b): the ideal SPSC ring of the matching chunk, measured in the same interleaved runs."
+        "- Best peer: the fastest of the other crates; the naive decomposition (N rtrb rings polled round-robin) is our own baseline, shown apart. Limit (b): the ideal SPSC ring of the matching chunk, measured in the same interleaved runs. Every ratio column is the median over rounds of the two rows' ratio within a round, so that a slow spell of the host divides out."
     );
     let _ = writeln!(
         out,
@@ -377,31 +395,31 @@ fn report(
         for l in &libraries {
             let _ = write!(out, " {} |", by.get(&(w, *l)).map_or("—".to_owned(), |r| cell(r)));
         }
-        let ours = by.get(&(w, "ringmpsc")).map(|r| r.median);
+        let ours = by.get(&(w, "ringmpsc")).copied();
         let best_peer = records
             .iter()
             .filter(|r| r.workload == w && !is_ours(r.library) && r.library != NAIVE)
             .max_by(|a, b| a.median.total_cmp(&b.median));
         let vs_peer = match (ours, best_peer) {
-            (Some(o), Some(p)) => format!("{:.2}× ({})", o / p.median, p.library),
+            (Some(o), Some(p)) => format!("{:.2}× ({})", paired_ratio(o, p), p.library),
             _ => "—".into(),
         };
         let vs_naive = match (ours, by.get(&(w, NAIVE))) {
-            (Some(o), Some(n)) => format!("{:.2}×", o / n.median),
+            (Some(o), Some(n)) => format!("{:.2}×", paired_ratio(o, n)),
             _ => "—".into(),
         };
         let limit = limits.iter().find(|(lw, _)| *lw == w).map(|(_, r)| r);
         let vs_limit = match (ours, limit) {
             (Some(o), Some(l)) => format!(
                 "{:.2} ({} at {} M/s)",
-                o / l.median,
+                paired_ratio(o, l),
                 l.library,
                 fmt_rate(l.median)
             ),
             _ => "—".into(),
         };
         let vs_busy = match (ours, by.get(&(w, BUSYSPIN))) {
-            (Some(o), Some(b)) => format!("{:.2}×", o / b.median),
+            (Some(o), Some(b)) => format!("{:.2}×", paired_ratio(o, b)),
             _ => "—".into(),
         };
         let _ = writeln!(out, " {vs_peer} | {vs_naive} | {vs_limit} | {vs_busy} |");
