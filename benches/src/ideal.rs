@@ -4,8 +4,12 @@
 //! synchronisation at all. (b) An ideal cross-core SPSC ring: a plain
 //! power-of-two buffer, one Release store of `tail` per chunk and one of
 //! `head` per drain, cached indices, nothing else — no close flag, no
-//! metrics, no waking. Invariant IDs refer to
-//! `specs/ring-buffer-invariants.md`, whose protocol this ring follows.
+//! metrics, no waking. Its producer writes a chunk as contiguous runs; its
+//! consumer walks short batches with masked indices and long ones as runs,
+//! and backs off when it finds the ring empty: the fastest of the
+//! [`IdealVariant`]s that `bin/limit_study.rs` measures side by side, and
+//! above every library there (DESIGN.md §6, rule 7). Invariant IDs refer
+//! to `specs/ring-buffer-invariants.md`, whose protocol this ring follows.
 
 use std::cell::UnsafeCell;
 use std::hint::black_box;

@@ -6,7 +6,8 @@
 //!
 //! - [`msg`]: the message types (8 and 96 bytes) and their checksums.
 //! - [`queues`]: one [`queues::Queue`] implementation per library.
-//! - [`ideal`]: the limit rows (no synchronisation; an ideal SPSC ring).
+//! - [`ideal`]: the limit rows (no synchronisation; an ideal SPSC ring, and
+//!   the variants `limit_study` compares to choose it).
 //! - [`workloads`]: the workloads, generic over queue and message.
 //! - [`async_queues`]: the async libraries and workloads (tokio tasks).
 //! - [`suite`]: the table of workloads × libraries that `compare`, the
