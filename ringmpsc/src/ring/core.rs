@@ -424,6 +424,41 @@ impl<'a, T> RingRef<'a, T> {
         self.free_slots(cursor, u64::MAX) > 0
     }
 
+    /// Consumer: the start of a consume call that takes up to `limit`
+    /// values: the guard that stores `head` when the call ends (also when a
+    /// handler unwinds, RB-PANIC-1) and how many values to take; `None`
+    /// when there are none.
+    #[inline]
+    fn begin_batch(self, limit: usize) -> Option<(Batch<'a>, usize)> {
+        // Relaxed: only this thread writes `head`.
+        let head = self.header.consumer.head.load(Ordering::Relaxed);
+        // Acquire: pairs with the Release store of `tail` in `publish`; the
+        // slot writes up to `tail` are visible (RB-ORD-1).
+        let tail = self.header.producer.tail.load(Ordering::Acquire);
+        debug_assert!(tail - head <= self.slots.len() as u64, "RB-SEQ-1");
+        let count = ((tail - head) as usize).min(limit);
+        if count == 0 {
+            // No guard: an empty poll stores nothing and counts no batch.
+            return None;
+        }
+        let batch = Batch {
+            header: self.header,
+            head,
+            taken: 0,
+        };
+        Some((batch, count))
+    }
+
+    /// The slots of the `count` values from sequence `head` on, as at most
+    /// two contiguous runs: from `head`'s slot to the end of the buffer,
+    /// then from its start (RB-SEQ-2).
+    #[inline]
+    fn runs(self, head: u64, count: usize) -> [&'a [Slot<T>]; 2] {
+        let start = head as usize & (self.slots.len() - 1);
+        let first = count.min(self.slots.len() - start);
+        [&self.slots[start..start + first], &self.slots[..count - first]]
+    }
+
     /// Consumer: hands up to `limit` values to `f` by value, in FIFO order,
     /// with one `head` store for the whole batch. Returns how many.
     ///
@@ -434,21 +469,10 @@ impl<'a, T> RingRef<'a, T> {
     /// RB-UNIQ-1: the caller is this ring's only consumer for the call.
     #[inline]
     pub(crate) unsafe fn consume_up_to<F: FnMut(T)>(self, limit: usize, mut f: F) -> usize {
-        // Relaxed: only this thread writes `head`.
-        let head = self.header.consumer.head.load(Ordering::Relaxed);
-        // Acquire: pairs with the Release store of `tail` in `publish`; the
-        // slot writes up to `tail` are visible (RB-ORD-1).
-        let tail = self.header.producer.tail.load(Ordering::Acquire);
-        debug_assert!(tail - head <= self.slots.len() as u64, "RB-SEQ-1");
-        let count = ((tail - head) as usize).min(limit);
-        if count == 0 {
+        let Some((mut batch, count)) = self.begin_batch(limit) else {
             return 0;
-        }
-        let mut batch = Batch {
-            header: self.header,
-            head,
-            taken: 0,
         };
+        let head = batch.head;
         if count <= SHORT_BATCH {
             // Short batches: one masked index per item is cheapest (no run
             // set-up; measured faster on 64-item batches).
@@ -468,9 +492,7 @@ impl<'a, T> RingRef<'a, T> {
         // slot to the end of the buffer, then from its start. Walking them
         // as slices needs no per-item masking, so a folding handler
         // vectorises (a masked index per item made LLVM emit gathers).
-        let start = head as usize & (self.slots.len() - 1);
-        let first = count.min(self.slots.len() - start);
-        for run in [&self.slots[start..start + first], &self.slots[..count - first]] {
+        for run in self.runs(head, count) {
             for slot in run {
                 // SAFETY: RB-OWN-2: the slot is one of the `count` slots
                 // from `head` on, all below `tail`, so it holds an
@@ -499,24 +521,11 @@ impl<'a, T> RingRef<'a, T> {
     /// RB-UNIQ-1: the caller is this ring's only consumer for the call.
     #[cfg(not(loom))]
     pub(crate) unsafe fn consume_slices_up_to<F: FnMut(&[T])>(self, limit: usize, mut f: F) -> usize {
-        // Relaxed: only this thread writes `head`.
-        let head = self.header.consumer.head.load(Ordering::Relaxed);
-        // Acquire: pairs with the Release store of `tail` in `publish`; the
-        // slot writes up to `tail` are visible (RB-ORD-1).
-        let tail = self.header.producer.tail.load(Ordering::Acquire);
-        debug_assert!(tail - head <= self.slots.len() as u64, "RB-SEQ-1");
-        let count = ((tail - head) as usize).min(limit);
-        if count == 0 {
+        let Some((mut batch, count)) = self.begin_batch(limit) else {
             return 0;
-        }
-        let mut batch = Batch {
-            header: self.header,
-            head,
-            taken: 0,
         };
-        let start = head as usize & (self.slots.len() - 1);
-        let first = count.min(self.slots.len() - start);
-        for run in [&self.slots[start..start + first], &self.slots[..count - first]] {
+        let head = batch.head;
+        for run in self.runs(head, count) {
             if run.is_empty() {
                 continue;
             }
