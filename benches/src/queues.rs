@@ -112,7 +112,10 @@ impl<M: Msg, const BUSY: bool> Queue<M> for RingMpscWith<BUSY> {
         Some((txs, channel))
     }
 
-    #[inline]
+    // Always inlined, as a user's own loop around `send` would be: with the
+    // wait inside, LLVM kept this wrapper out of line, which put a call the
+    // library does not have into every default-row message.
+    #[inline(always)]
     fn send(tx: &mut Self::Tx, m: M) {
         if !BUSY {
             // What a user calls by default: `send` waits for room per the

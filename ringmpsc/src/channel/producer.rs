@@ -126,7 +126,10 @@ impl<T> Producer<T> {
     /// [`PushError::Full`] when the ring is full, [`PushError::Closed`]
     /// when the channel is closed or its consumer is gone; both return
     /// `value`.
-    #[inline]
+    // Always inlined: it is a handful of loads and stores, and when `send`
+    // wraps it LLVM otherwise kept it out of line, which cost the default
+    // configuration a call and a `Result` in memory per message.
+    #[inline(always)]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         // SAFETY: RB-UNIQ-1: this producer is the ring's only producer and
         // `!Sync`; `reserve` borrows it mutably, so no reservation is open.
@@ -160,7 +163,10 @@ impl<T> Producer<T> {
     /// # Errors
     /// [`SendError`] holding `value` when the channel is closed or its
     /// consumer is gone.
-    #[inline]
+    // Always inlined, as `push`: the wait is out of line (`#[cold]`), so
+    // what is left is the push and a branch, and LLVM otherwise kept it out
+    // of line in a producer loop.
+    #[inline(always)]
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         let mut value = value;
         loop {
