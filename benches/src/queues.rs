@@ -79,8 +79,8 @@ fn full_backoff(backoff: &Backoff) {
 pub type RingMpsc = RingMpscWith<false>;
 
 /// `ringmpsc::Channel` with `WaitStrategy::BusySpin`: the consumer polls,
-/// producers skip the wake check and retry `push` with a backoff. The row
-/// `ringmpsc-busyspin`.
+/// producers skip the wake check and spin in `send` while their ring is
+/// full. The row `ringmpsc-busyspin`.
 pub type RingMpscBusySpin = RingMpscWith<true>;
 
 /// `ringmpsc::Channel`, default (`BUSY = false`) or busy-spinning.
@@ -117,35 +117,20 @@ impl<M: Msg, const BUSY: bool> Queue<M> for RingMpscWith<BUSY> {
     // library does not have into every default-row message.
     #[inline(always)]
     fn send(tx: &mut Self::Tx, m: M) {
-        if !BUSY {
-            // What a user calls by default: `send` waits for room per the
-            // wait strategy (a short spin, then parking until the consumer
-            // frees room in this producer's ring).
-            if tx.send(m).is_err() {
-                panic!("the consumer is gone");
-            }
-            return;
-        }
-        let mut m = m;
-        let backoff = Backoff::new();
-        while let Err(e) = tx.push(m) {
-            m = e.into_inner();
-            full_backoff(&backoff);
+        // What a user calls: `send` waits for room per the configured wait
+        // strategy (default: a spin, then parking until the consumer frees
+        // room in this producer's ring; busy-spin: a spin).
+        if tx.send(m).is_err() {
+            panic!("the consumer is gone");
         }
     }
 
     fn send_batch(tx: &mut Self::Tx, batch: &[M]) {
+        // The blocking batch API: waits for room per the wait strategy.
         let mut rest = batch;
-        let backoff = Backoff::new();
         while !rest.is_empty() {
-            match tx.reserve(rest.len()) {
-                Some(r) => {
-                    let n = r.copy_from_slice(rest);
-                    rest = &rest[n..];
-                    backoff.reset();
-                }
-                None => full_backoff(&backoff),
-            }
+            let reservation = tx.reserve_with_backoff(rest.len()).expect("the consumer is gone");
+            rest = &rest[reservation.copy_from_slice(rest)..];
         }
     }
 
