@@ -80,6 +80,10 @@ const SPIN_BEFORE_ARM: usize = 32;
 /// when the crossbeam `Backoff` (spin, then yields) gave way to this spin.
 const SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
 
+/// The most spin-loop pauses between two checks of the condition: each
+/// check reads the other side's cache line, which it then has to take back.
+const PAUSES_BETWEEN_CHECKS: u32 = 16;
+
 /// The spin of a parking waiter (the Disruptor's phased back-off without
 /// its yield phase): `Some` when `ready()` held or the deadline passed
 /// within [`SPIN_BEFORE_PARK`], `None` when the waiter should sleep.
@@ -88,8 +92,10 @@ fn spin_before_park(ready: &mut impl FnMut() -> bool, deadline: Option<Instant>)
         return Some(Wake::Ready);
     }
     let start = Instant::now();
+    let mut pauses = 1;
     loop {
-        spin_hint();
+        (0..pauses).for_each(|_| spin_hint());
+        pauses = (pauses * 2).min(PAUSES_BETWEEN_CHECKS);
         if ready() {
             return Some(Wake::Ready);
         }

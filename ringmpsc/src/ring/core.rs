@@ -419,9 +419,12 @@ impl<'a, T> RingRef<'a, T> {
         cursor.tail.set(tail);
     }
 
-    /// Producer: whether a slot is free now (reloads `head`).
+    /// Producer: whether a slot is free; loads `head` only when the cached
+    /// `limit` says the ring is full (a cached free slot is still free:
+    /// only this producer fills the ring).
+    #[inline]
     pub(crate) fn has_room(self, cursor: &ProducerCursor) -> bool {
-        self.free_slots(cursor, u64::MAX) > 0
+        self.free_slots(cursor, 1) > 0
     }
 
     /// Consumer: the start of a consume call that takes up to `limit`
