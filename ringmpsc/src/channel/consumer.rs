@@ -518,7 +518,8 @@ impl<T> Drop for Channel<T> {
         self.refresh();
         for i in 0..self.rings.len() {
             // SAFETY: RB-UNIQ-1: `&mut self` makes this the only consumer;
-            // after the settled close no producer publishes any more.
+            // after the close it reads only below each ring's cut, where no
+            // producer publishes any more (CH-CLOSE-1).
             unsafe { self.ring(i).consume_up_to(usize::MAX, drop) };
         }
     }

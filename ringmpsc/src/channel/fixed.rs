@@ -18,7 +18,7 @@ use super::producer::Producer;
 use super::ready::{wait_ready, Readiness, ReadyFuture};
 use crate::error::{RecvError, RecvTimeoutError};
 use crate::metrics::MetricsSnapshot;
-use crate::ring::core::{close_and_settle, RawRing, RingCore, RingHeader, RingRef};
+use crate::ring::core::{close_and_cut, RawRing, RingCore, RingHeader, RingRef};
 use crate::ring::storage::InlineStorage;
 use crate::sync::{barrier, Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::wait::{Notifier, WaitStrategy, WakeProducersOnDrop};
@@ -290,7 +290,7 @@ impl ConsumerSet for () {
 /// park/wake state. Opaque.
 pub struct FixedHost {
     notifier: Notifier,
-    /// Every ring is closed and the close settled (CH-CLOSE-1).
+    /// Every ring is closed and cut (CH-CLOSE-1).
     closed: AtomicBool,
     /// Producers still alive; at zero, and drained, the channel is
     /// disconnected (CH-DISC-2).
@@ -321,10 +321,10 @@ impl FixedHost {
         })
     }
 
-    /// Closes every ring and settles the close (CH-CLOSE-1).
+    /// Closes every ring and cuts it (CH-CLOSE-1).
     fn close(&self) {
-        close_and_settle(self.rings());
-        // Release: after the settle; pairs with the Acquire in `is_closed`.
+        close_and_cut(self.rings());
+        // Release: after the cuts; pairs with the Acquire in `is_closed`.
         self.closed.store(true, Ordering::Release);
         self.notifier.wake_all();
     }
@@ -534,10 +534,11 @@ impl<T> Drop for FixedConsumer<T> {
     /// channel was closed already) and drop what is queued (CH-DROP-1).
     fn drop(&mut self) {
         if !self.host.is_closed() {
-            close_and_settle(std::iter::once(self.ring().header()));
+            close_and_cut(std::iter::once(self.ring().header()));
         }
         // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only consumer; after
-        // the settled close no producer publishes any more.
+        // the close it reads only below the cut, where no producer
+        // publishes any more (CH-CLOSE-1).
         unsafe { self.ring().consume_up_to(usize::MAX, drop) };
     }
 }

@@ -12,7 +12,7 @@ use super::producer::Producer;
 use super::ready::Readiness;
 use crate::config::Config;
 use crate::error::RegisterError;
-use crate::ring::core::{close_and_settle, RawRing, RingCore, RingHeader, RingRef};
+use crate::ring::core::{close_and_cut, RawRing, RingCore, RingHeader, RingRef};
 use crate::ring::storage::{HeapStorage, Slot};
 use crate::sync::{barrier, Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::wait::Notifier;
@@ -184,15 +184,16 @@ impl<T> Shared<T> {
         self.closed.load(Ordering::Relaxed)
     }
 
-    /// Closes every ring and settles the close (CH-CLOSE-1): when this
-    /// returns, every publish that reported success is in its ring and no
-    /// later one can succeed. Under the registry lock, so no ring is
+    /// Closes every ring and cuts it (CH-CLOSE-1): when this returns, every
+    /// publish that reported success is below its ring's cut and no later
+    /// one can succeed. Under the registry lock, so no ring is
     /// registered or recycled meanwhile.
     pub(crate) fn close(&self) {
         let guard = self.lock();
-        close_and_settle(self.rings().map(RingRef::header));
-        // Release: after the settle, so a consumer that sees `closed` (the
-        // Acquire in `no_more_senders`) also sees every settled publish.
+        close_and_cut(self.rings().map(RingRef::header));
+        // Release: after the cuts, so a consumer that sees `closed` (the
+        // Acquire in `no_more_senders`) also sees every ring's cut and the
+        // publishes below it.
         self.closed.store(true, Ordering::Release);
         drop(guard);
         self.notifier.wake_all();

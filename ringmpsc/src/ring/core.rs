@@ -54,19 +54,19 @@ struct ProducerLine {
     full_events: Counter,
 }
 
-/// The close flag and the producer's publish window (CH-CLOSE-1): the
-/// producer reads `closed` and writes `window` on every publish, and
-/// nobody else touches the line but a closing consumer, so on the hot path
-/// it stays in the producer's cache.
+/// The close flag and the cut (CH-CLOSE-1): written once each, by the
+/// closer; the producer reads `closed` after every publish and the
+/// consumer before every non-empty batch, so the line stays shared in both
+/// caches.
 #[derive(Debug)]
 struct CloseLine {
-    /// Set once, by the consumer side.
+    /// Set once, by the closer.
     closed: AtomicBool,
-    /// The `tail` the producer's current publish will store: while
-    /// `tail < window` the producer is between its check of `closed` and
-    /// its publish. The publish itself closes the window, so an open ring
-    /// pays one store for it, not two.
-    window: AtomicU64,
+    /// The cut plus one, 0 while unknown: once `closed` is set, the
+    /// consumer reads only sequences below the cut, and a publish that
+    /// reaches past it is withdrawn by its producer. The closer stores the
+    /// `tail` it loads right after its heavy barrier.
+    cut: AtomicU64,
 }
 
 /// The shared, storage-independent part of a ring: its two sequence
@@ -96,7 +96,7 @@ impl RingHeader {
             RingHeader {
                 consumer: CachePadded::new(ConsumerLine { head: AtomicU64::new(0), batches: Counter::new() }),
                 producer: CachePadded::new(ProducerLine { tail: AtomicU64::new(0), full_events: Counter::new() }),
-                close: CachePadded::new(CloseLine { closed: AtomicBool::new(false), window: AtomicU64::new(0) }),
+                close: CachePadded::new(CloseLine { closed: AtomicBool::new(false), cut: AtomicU64::new(0) }),
                 metrics,
             }
         }
@@ -104,12 +104,49 @@ impl RingHeader {
 }
 
 impl RingHeader {
-    /// Raises the close flag: publishes that begin after it fail
-    /// (RB-CLOSE-1). [`close_and_settle`] also waits for those under way.
+    /// Closes a lone ring, whose owner closes it while none of its pushes
+    /// or reservations runs (RB-CLOSE-1): later publishes fail, and the
+    /// values in the ring stay readable.
     pub(crate) fn close(&self) {
-        // Relaxed: ordered against the producers' window by the barrier
-        // pair in `close_and_settle` / `RingRef::enter` (CH-CLOSE-1).
+        self.raise();
+        self.cut_here();
+    }
+
+    /// Raises the close flag: a publish that sees it is withdrawn unless
+    /// the cut covers it.
+    fn raise(&self) {
+        // Relaxed: ordered against the producers' and the consumer's loads
+        // by the barrier pair in `close_and_cut` / `publish_unless_closed` /
+        // `begin_batch` (CH-CLOSE-1).
         self.close.closed.store(true, Ordering::Relaxed);
+    }
+
+    /// Sets the cut at the `tail` published now.
+    fn cut_here(&self) {
+        // Acquire: pairs with the Release store of `tail` in `publish`; the
+        // slots below the cut are initialised.
+        let tail = self.producer.tail.load(Ordering::Acquire);
+        // Release: pairs with the Acquire load in `known_cut`, so whoever learns
+        // the cut also sees the slots below it.
+        self.close.cut.store(tail + 1, Ordering::Release);
+    }
+
+    /// The cut, once the closer has stored it.
+    fn known_cut(&self) -> Option<u64> {
+        // Acquire: pairs with the Release store in `cut_here`.
+        self.close.cut.load(Ordering::Acquire).checked_sub(1)
+    }
+
+    /// The cut of a closed ring, waiting out the moment between the
+    /// closer's `closed` store and its cut (the closer runs no user code
+    /// there).
+    fn cut(&self) -> u64 {
+        loop {
+            match self.known_cut() {
+                Some(cut) => return cut,
+                None => crate::sync::yield_now(),
+            }
+        }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -117,7 +154,7 @@ impl RingHeader {
         self.close.closed.load(Ordering::Relaxed)
     }
 
-    /// Values in the ring: a snapshot.
+    /// Values the consumer can still read: a snapshot.
     pub(crate) fn len(&self) -> usize {
         // Load `head` first: it only grows, and never past the `tail` loaded
         // after it, so the difference cannot underflow.
@@ -125,41 +162,25 @@ impl RingHeader {
         let head = self.consumer.head.load(Ordering::Acquire);
         // Acquire: pairs with the producer's Release store of `tail`.
         let tail = self.producer.tail.load(Ordering::Acquire);
-        tail.saturating_sub(head) as usize
-    }
-
-    /// Waits until the producer is outside its publish window.
-    fn settle(&self) {
-        // The window holds no user code, only slot writes and a store, so
-        // the wait is short; yield in case the producer was preempted in it.
-        loop {
-            // Relaxed: the barrier pair in `close_and_settle` / `enter`
-            // makes every window opened by a publish that passed its
-            // `closed` check visible here; re-read on every turn, because a
-            // publish that fails its check moves the window back.
-            let window = self.close.window.load(Ordering::Relaxed);
-            // Acquire: pairs with the Release store of `tail` in `publish`,
-            // so the published slots are visible once this returns
-            // (CH-CLOSE-1).
-            if self.producer.tail.load(Ordering::Acquire) >= window {
-                return;
-            }
-            crate::sync::yield_now();
-        }
+        // A publish past the cut is being withdrawn and will not be read.
+        let end = self.known_cut().map_or(tail, |cut| tail.min(cut));
+        end.saturating_sub(head) as usize
     }
 }
 
-/// Closes every ring of `headers` and waits until no publish that could
-/// still succeed is under way (CH-CLOSE-1): afterwards every value whose
-/// push or commit reported success is in its ring, and no later one can
-/// succeed. The consumer's side of the close handshake.
-pub(crate) fn close_and_settle<'a>(headers: impl Iterator<Item = &'a RingHeader> + Clone) {
-    headers.clone().for_each(RingHeader::close);
-    // Heavy barrier: pairs with the light barrier in `RingRef::enter`. A
-    // producer either sees `closed` there, or its `window` store is
-    // visible to the loads in `settle` below.
+/// Closes every ring of `headers` (CH-CLOSE-1): afterwards no publish can
+/// succeed, and every value whose push or commit reported success is below
+/// its ring's cut, where the consumer reads it. Never waits for a producer.
+/// The consumer's side of the close handshake.
+pub(crate) fn close_and_cut<'a>(headers: impl Iterator<Item = &'a RingHeader> + Clone) {
+    headers.clone().for_each(RingHeader::raise);
+    // Heavy barrier: pairs with the light barrier in
+    // `publish_unless_closed`. A producer either sees `closed` after its
+    // publish, or its `tail` store is visible to the load in `cut_here`.
+    // It also pairs with the light barrier in `begin_batch`: a consumer
+    // either sees `closed`, or the `tail` it loaded is at most the cut.
     barrier::heavy();
-    headers.for_each(RingHeader::settle);
+    headers.for_each(RingHeader::cut_here);
 }
 
 /// The producer's private view of its ring: its own `tail` and how far it
@@ -220,9 +241,9 @@ fn reload_limit(header: &RingHeader, capacity: u64, cursor: &ProducerCursor) -> 
 /// consumer while producers publish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CloseGuard {
-    /// No concurrent close: publish without the window.
+    /// No concurrent close: check `closed`, then publish.
     Unneeded,
-    /// Publish inside the window that `close_and_settle` waits for.
+    /// Publish, then check `closed` against the closer's cut.
     Needed,
 }
 
@@ -306,9 +327,6 @@ impl<'a, T> RingRef<'a, T> {
         if self.free_slots(cursor, 1) == 0 {
             return Err(self.full_or_closed(value));
         }
-        if !self.enter(cursor, 1, guard) {
-            return Err(PushError::Closed(value));
-        }
         self.slot(tail).with_mut(|slot| {
             // SAFETY: RB-OWN-1: at least one slot is free, so the slot of
             // `tail` belongs to the producer and the consumer does not read it.
@@ -316,8 +334,14 @@ impl<'a, T> RingRef<'a, T> {
         });
         // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
         // just written (RB-PUB-1).
-        unsafe { self.publish(cursor, 1) };
-        Ok(())
+        if unsafe { self.publish_unless_closed(cursor, 1, guard) } {
+            return Ok(());
+        }
+        // SAFETY: RB-OWN-1: the publish was withdrawn, so the slot of `tail`
+        // is the producer's again and holds the value written above, which
+        // the consumer never read (CH-CLOSE-1).
+        let value = self.slot(tail).with(|slot| unsafe { slot.read().assume_init() });
+        Err(PushError::Closed(value))
     }
 
     /// Why a push found no free slot.
@@ -330,30 +354,66 @@ impl<'a, T> RingRef<'a, T> {
         PushError::Full(value)
     }
 
-    /// Producer: opens the publish window for the next `count` slots if the
-    /// ring is open (CH-CLOSE-1). On `true` the caller must
-    /// [`publish`](Self::publish) those `count` slots, which closes it.
+    /// Producer: publishes the next `count` slots after `tail` unless the
+    /// ring is closed (CH-CLOSE-1). On `false` nothing is published and the
+    /// `count` written values are the caller's again.
+    ///
+    /// A lone ring checks `closed` first. A channel's ring publishes first
+    /// and checks after, so an open ring pays one load and no store for
+    /// its close guarantee; a publish that sees `closed` is withdrawn
+    /// unless the closer's cut covers it.
+    ///
+    /// # Safety
+    /// As [`publish`](Self::publish).
     #[inline]
-    pub(crate) fn enter(self, cursor: &ProducerCursor, count: usize, guard: CloseGuard) -> bool {
-        let line = &self.header.close;
+    pub(crate) unsafe fn publish_unless_closed(
+        self,
+        cursor: &ProducerCursor,
+        count: usize,
+        guard: CloseGuard,
+    ) -> bool {
+        let closed = &self.header.close.closed;
         if guard == CloseGuard::Unneeded {
             // Relaxed: the owner's own earlier `close`, if any.
-            return !line.closed.load(Ordering::Relaxed);
+            if closed.load(Ordering::Relaxed) {
+                return false;
+            }
+            // SAFETY: the caller's duty, as for `publish`.
+            unsafe { self.publish(cursor, count) };
+            return true;
         }
         let tail = cursor.tail.get();
-        // Relaxed: ordered before the `closed` load by the barrier below.
-        line.window.store(tail + count as u64, Ordering::Relaxed);
-        // Light barrier: pairs with the heavy barrier in `close_and_settle`;
-        // a compiler fence where a process-wide barrier exists.
+        // SAFETY: the caller's duty, as for `publish`.
+        unsafe { self.publish(cursor, count) };
+        // Light barrier: orders the `tail` store before the `closed` load;
+        // pairs with the heavy barrier in `close_and_cut`. A compiler fence
+        // where a process-wide barrier exists.
         barrier::light();
-        // Relaxed: the barrier pair orders it (see `close_and_settle`).
-        if line.closed.load(Ordering::Relaxed) {
-            // Relaxed: nothing was published, so nothing to make visible;
-            // the window is back at `tail`, which is closed.
-            line.window.store(tail, Ordering::Relaxed);
-            return false;
+        // Relaxed: the barrier pair orders it (see `close_and_cut`).
+        if !closed.load(Ordering::Relaxed) {
+            return true;
         }
-        true
+        self.withdraw_past_cut(cursor, tail, count)
+    }
+
+    /// A publish of `count` slots from `tail` saw `closed`: it stands if the
+    /// cut covers it, else it is withdrawn (`false`).
+    #[cold]
+    fn withdraw_past_cut(self, cursor: &ProducerCursor, tail: u64, count: usize) -> bool {
+        let cut = self.header.cut();
+        if tail + count as u64 <= cut {
+            // The closer loaded our `tail`: the consumer will read these.
+            return true;
+        }
+        // The closer's load came before our one `tail` store, and every
+        // earlier publish of ours stood, so the cut is exactly `tail`.
+        debug_assert_eq!(cut, tail, "CH-CLOSE-1");
+        // Once it has seen `closed` the consumer reads only below the cut,
+        // and before that only below a `tail` the cut covers, so these slots
+        // are ours again. Release: as any `tail` store; nothing new is in it.
+        self.header.producer.tail.store(tail, Ordering::Release);
+        cursor.tail.set(tail);
+        false
     }
 
     /// Producer: up to `wanted` free slots contiguous from `tail` (fewer at
@@ -402,8 +462,8 @@ impl<'a, T> RingRef<'a, T> {
         })
     }
 
-    /// Producer: publishes the next `count` slots after `tail`, which
-    /// closes the publish window [`enter`](Self::enter) opened for them.
+    /// Producer: publishes the next `count` slots after `tail`; see
+    /// [`publish_unless_closed`](Self::publish_unless_closed) for close.
     ///
     /// # Safety
     /// RB-UNIQ-1, and RB-PUB-1: those `count` slots were reserved and are
@@ -413,8 +473,8 @@ impl<'a, T> RingRef<'a, T> {
         let tail = cursor.tail.get() + count as u64;
         debug_assert!(tail <= cursor.limit.get(), "RB-SEQ-1");
         // Release: publishes the slot writes; pairs with the Acquire load
-        // of `tail` in `consume_up_to` and `len` (RB-ORD-1), and in
-        // `RingHeader::settle`, where it closes the window (CH-CLOSE-1).
+        // of `tail` in `begin_batch` and `len` (RB-ORD-1), and in
+        // `RingHeader::cut_here` (CH-CLOSE-1).
         self.header.producer.tail.store(tail, Ordering::Release);
         cursor.tail.set(tail);
     }
@@ -439,9 +499,26 @@ impl<'a, T> RingRef<'a, T> {
         // slot writes up to `tail` are visible (RB-ORD-1).
         let tail = self.header.producer.tail.load(Ordering::Acquire);
         debug_assert!(tail - head <= self.slots.len() as u64, "RB-SEQ-1");
-        let count = ((tail - head) as usize).min(limit);
+        if tail == head {
+            // An empty poll: two loads, no barrier; it stores nothing and
+            // counts no batch.
+            return None;
+        }
+        // Light barrier: orders the `tail` load before the `closed` load;
+        // pairs with the heavy barrier in `close_and_cut`. Either the
+        // closer's cut covers the `tail` we loaded, or we see `closed` and
+        // stop at the cut, below any publish being withdrawn (CH-CLOSE-1).
+        barrier::light();
+        // Relaxed: the barrier pair orders it. Closed but not yet cut: the
+        // closer is between its two stores; read nothing for now.
+        let end = if self.header.close.closed.load(Ordering::Relaxed) {
+            self.header.known_cut().map_or(head, |cut| tail.min(cut))
+        } else {
+            tail
+        };
+        debug_assert!(head <= end, "CH-CLOSE-1: the consumer read past the cut");
+        let count = ((end - head) as usize).min(limit);
         if count == 0 {
-            // No guard: an empty poll stores nothing and counts no batch.
             return None;
         }
         let batch = Batch {

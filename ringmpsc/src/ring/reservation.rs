@@ -136,19 +136,18 @@ impl<'a, T> Reservation<'a, T> {
         if k == 0 {
             return 0;
         }
-        if !self.ring.enter(self.cursor, k, self.guard) {
-            // CH-CLOSE-1: closed since the reservation was taken. RB-DROP-1:
-            // the caller promised the `k` values are written; nobody else
-            // can reach them, so drop them here.
+        // SAFETY: RB-PUB-1: the caller promises the first `k` reserved slots
+        // are initialised; RB-UNIQ-1: the reservation holds the producer.
+        if !unsafe { self.ring.publish_unless_closed(self.cursor, k, self.guard) } {
+            // CH-CLOSE-1: closed since the reservation was taken, and the
+            // publish withdrawn. RB-DROP-1: the caller promised the `k`
+            // values are written; nobody else can reach them, so drop them.
             drop(Written {
                 slots: self.slots,
                 count: k,
             });
             return 0;
         }
-        // SAFETY: RB-PUB-1: the caller promises the first `k` reserved slots
-        // are initialised; RB-UNIQ-1: the reservation holds the producer.
-        unsafe { self.ring.publish(self.cursor, k) };
         if let Some(hook) = self.after_publish {
             hook.after_publish();
         }
