@@ -475,8 +475,9 @@ impl<T> Channel<T> {
     ///
     /// When it returns, every publish that reported success is queued: a
     /// push racing the close either fails with its value or is received
-    /// (CH-CLOSE-1). It waits for publishes under way, which are a few
-    /// instructions each.
+    /// (CH-CLOSE-1). It never waits for a producer: it records where each
+    /// ring ends, and a racing publish past that point is withdrawn by its
+    /// producer.
     ///
     /// ```
     /// use ringmpsc::{Channel, Config, TryRecvError};
