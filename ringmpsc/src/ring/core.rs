@@ -406,7 +406,8 @@ impl<'a, T> RingRef<'a, T> {
             return true;
         }
         // The closer's load came before our one `tail` store, and every
-        // earlier publish of ours stood, so the cut is exactly `tail`.
+        // publish still counted in our `tail` stood, so the cut is exactly
+        // `tail`.
         debug_assert_eq!(cut, tail, "CH-CLOSE-1");
         // Once it has seen `closed` the consumer reads only below the cut,
         // and before that only below a `tail` the cut covers, so these slots
