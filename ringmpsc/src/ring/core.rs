@@ -364,7 +364,8 @@ impl<'a, T> RingRef<'a, T> {
     /// unless the closer's cut covers it.
     ///
     /// # Safety
-    /// As [`publish`](Self::publish).
+    /// RB-UNIQ-1, and RB-PUB-1: the next `count` slots were reserved and
+    /// are initialised (as for [`publish`](Self::publish)).
     #[inline]
     pub(crate) unsafe fn publish_unless_closed(
         self,
@@ -378,12 +379,12 @@ impl<'a, T> RingRef<'a, T> {
             if closed.load(Ordering::Relaxed) {
                 return false;
             }
-            // SAFETY: the caller's duty, as for `publish`.
+            // SAFETY: RB-UNIQ-1 and RB-PUB-1, the caller's duty.
             unsafe { self.publish(cursor, count) };
             return true;
         }
         let tail = cursor.tail.get();
-        // SAFETY: the caller's duty, as for `publish`.
+        // SAFETY: RB-UNIQ-1 and RB-PUB-1, the caller's duty.
         unsafe { self.publish(cursor, count) };
         // Light barrier: orders the `tail` store before the `closed` load;
         // pairs with the heavy barrier in `close_and_cut`. A compiler fence
