@@ -390,10 +390,17 @@ unsafe fn free_block<R>(block: NonNull<()>) {
 fn ring_block<R: RingSet>(enable_metrics: bool) -> Box<R> {
     #[cfg(not(loom))]
     {
-        // Zeroed in place: the rings can be far larger than a thread's stack.
-        let rings = Box::<R>::new_zeroed();
-        // SAFETY: FIX-1: all-zero bytes are a valid `R` (the `RingSet` contract).
-        let mut rings = unsafe { rings.assume_init() };
+        // Zeroed in place: the rings can be far larger than a thread's
+        // stack. The zeros are written here rather than asked of the
+        // allocator (`new_zeroed`), whose fresh pages would fault in on the
+        // first lap instead (STORAGE-2).
+        let mut rings = Box::<R>::new_uninit();
+        // SAFETY: FIX-1: all-zero bytes are a valid `R` (the `RingSet`
+        // contract), written over the whole allocation of one `R`.
+        let mut rings = unsafe {
+            rings.as_mut_ptr().write_bytes(0, 1);
+            rings.assume_init()
+        };
         rings.finish_zeroed(enable_metrics);
         rings
     }

@@ -811,10 +811,16 @@ impl<T, const N: usize> RingCore<T, InlineStorage<T, N>> {
     pub(crate) fn boxed_slice(count: usize, metrics: bool) -> Box<[Self]> {
         #[cfg(not(loom))]
         {
-            let rings = Box::<[Self]>::new_zeroed_slice(count);
+            let mut rings = Box::<[Self]>::new_uninit_slice(count);
             // SAFETY: FIX-1: all-zero bytes are a valid empty header, and
-            // inline storage is `MaybeUninit` slots, valid in any state.
-            let mut rings = unsafe { rings.assume_init() };
+            // inline storage is `MaybeUninit` slots, valid in any state. The
+            // zeros are written here rather than asked of the allocator
+            // (`new_zeroed_slice`), whose fresh pages would fault in on the
+            // first lap instead (STORAGE-2).
+            let mut rings = unsafe {
+                rings.as_mut_ptr().write_bytes(0, count);
+                rings.assume_init()
+            };
             rings.iter_mut().for_each(|ring| ring.finish_zeroed(metrics));
             rings
         }

@@ -42,9 +42,16 @@ impl<T> HeapStorage<T> {
         #[cfg(not(loom))]
         {
             // SAFETY: STORAGE-1: the vector has room for `capacity` slots
-            // (reserved above), and a slot is `UnsafeCell<MaybeUninit<T>>`,
-            // of which any bytes, uninitialised included, are a valid value.
-            unsafe { buf.set_len(capacity) };
+            // (reserved above), so its spare capacity is valid for writes of
+            // `capacity` slots; a slot is `UnsafeCell<MaybeUninit<T>>`, of
+            // which any bytes, zeros and uninitialised included, are a valid
+            // value.
+            unsafe {
+                // STORAGE-2: touch every page now, so that the ring's first
+                // lap takes no page faults on the hot path.
+                buf.as_mut_ptr().write_bytes(0, capacity);
+                buf.set_len(capacity);
+            }
         }
         #[cfg(loom)]
         buf.extend((0..capacity).map(|_| UnsafeCell::new(MaybeUninit::uninit())));
