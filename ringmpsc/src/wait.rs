@@ -237,12 +237,19 @@ impl Notifier {
     }
 
     /// Producer side, after publishing: wakes the consumer if it sleeps
-    /// (WAIT-1).
+    /// (WAIT-1). `fenced`: a light barrier already follows the `tail` store
+    /// (a channel's publish issues one for its close check, CH-CLOSE-1), so
+    /// it is not paid twice.
     #[inline]
-    pub(crate) fn wake_consumer(&self) {
-        // Light barrier: orders our `tail` store before the `armed` load;
-        // pairs with the heavy barrier in the consumer's wait.
-        barrier::light();
+    pub(crate) fn wake_consumer(&self, fenced: bool) {
+        if !fenced {
+            // Light barrier: orders our `tail` store before the `armed`
+            // load; pairs with the heavy barrier in the consumer's wait.
+            barrier::light();
+        }
+        // The barrier, ours or the publish's, orders the `tail` store
+        // before this `armed` load: a barrier orders every earlier store
+        // before every later load, whatever loads come between.
         self.consumer.notify();
     }
 

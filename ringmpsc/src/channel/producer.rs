@@ -19,8 +19,8 @@ use crate::wait::Notifier;
 
 impl AfterPublish for Notifier {
     /// A committed reservation wakes a parked consumer (WAIT-1).
-    fn after_publish(&self) {
-        self.wake_consumer();
+    fn after_publish(&self, fenced: bool) {
+        self.wake_consumer(fenced);
     }
 }
 
@@ -135,7 +135,9 @@ impl<T> Producer<T> {
         // `!Sync`; `reserve` borrows it mutably, so no reservation is open.
         unsafe { self.ring().push(&self.cursor, value, CloseGuard::Needed) }?;
         if let Some(notifier) = self.wake_target() {
-            notifier.wake_consumer();
+            // Fenced: a `CloseGuard::Needed` publish ends with a light
+            // barrier after its `tail` store.
+            notifier.wake_consumer(true);
         }
         Ok(())
     }

@@ -19,7 +19,9 @@ use super::storage::Slot;
 /// What runs after a reservation is published. The ring knows nothing of
 /// who listens; a channel uses it to wake its consumer (WAIT-1).
 pub(crate) trait AfterPublish {
-    fn after_publish(&self);
+    /// `fenced`: the publish issued a light barrier after its `tail` store
+    /// (`CloseGuard::Needed`, CH-CLOSE-1).
+    fn after_publish(&self, fenced: bool);
 }
 
 /// Slots reserved on a ring, published when committed or filled.
@@ -149,7 +151,7 @@ impl<'a, T> Reservation<'a, T> {
             return 0;
         }
         if let Some(hook) = self.after_publish {
-            hook.after_publish();
+            hook.after_publish(self.guard == CloseGuard::Needed);
         }
         k
     }
