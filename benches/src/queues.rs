@@ -74,7 +74,7 @@ fn full_backoff(backoff: &Backoff) {
 
 /// `ringmpsc::Channel` as a user gets it by default: `Config::default()`
 /// (parking waits) with the workload's ring size; producers block in
-/// `send` when their ring is full, the consumer blocks in `recv` when it
+/// `send` when their ring is full, the consumer blocks in `ready` when it
 /// runs dry, then drains with `consume_all`.
 pub type RingMpsc = RingMpscWith<false>;
 
@@ -167,11 +167,11 @@ impl<M: Msg, const BUSY: bool> Queue<M> for RingMpscWith<BUSY> {
                 }
             }
         }
-        match rx.recv() {
-            Ok(m) => {
-                f(m);
-                1 + rx.consume_all(|m| f(*m))
-            }
+        // The documented bulk idiom: wait with `ready`, then drain
+        // everything queued with one `consume_all` (one `head` store per
+        // ring, where `recv` and a drain would take the first value apart).
+        match rx.ready() {
+            Ok(()) => rx.consume_all(|m| f(*m)),
             Err(_) => 0,
         }
     }
