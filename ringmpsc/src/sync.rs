@@ -33,6 +33,31 @@ mod imp {
         std::thread::yield_now();
     }
 
+    /// Asks the CPU to fetch the cache line of `address` for writing
+    /// (`prefetchw`, `prfm pstl1keep`), so that a later store does not wait
+    /// for the line to come over from another core. A hint: it reads and
+    /// writes no memory and never faults, whatever the address. A no-op
+    /// elsewhere, and under miri, which does not run inline assembly.
+    #[inline(always)]
+    pub(crate) fn prefetch_write<T>(address: *const T) {
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
+        // SAFETY: `prefetchw` is a hint: it accesses no memory
+        // architecturally and cannot fault, so any address is fine. On
+        // x86-64 CPUs without the instruction it is a no-op (it lies in the
+        // NOP space).
+        unsafe {
+            std::arch::asm!("prefetchw [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
+        }
+        #[cfg(all(target_arch = "aarch64", not(miri)))]
+        // SAFETY: `prfm` is a hint: it accesses no memory architecturally
+        // and cannot fault, so any address is fine.
+        unsafe {
+            std::arch::asm!("prfm pstl1keep, [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
+        }
+        #[cfg(not(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri))))]
+        let _ = address;
+    }
+
     /// `std`'s `UnsafeCell` with loom's access API. `repr(transparent)`, so
     /// a slice of cells has the layout of a slice of `T`.
     #[derive(Debug)]
@@ -92,6 +117,9 @@ mod imp {
     pub(crate) fn yield_now() {
         loom::thread::yield_now();
     }
+
+    /// A hint only: nothing to model.
+    pub(crate) fn prefetch_write<T>(_address: *const T) {}
 }
 
 pub(crate) use imp::*;

@@ -24,7 +24,7 @@ use super::reservation::{AfterPublish, Reservation};
 use super::storage::{HeapStorage, InlineStorage, Slot, Storage};
 use crate::error::PushError;
 use crate::metrics::{Counter, MetricsSnapshot};
-use crate::sync::{barrier, AtomicBool, AtomicU64, Ordering};
+use crate::sync::{self, barrier, AtomicBool, AtomicU64, Ordering};
 
 /// Declares a `const fn`, or a plain `fn` under loom, whose atomics and
 /// cells are not const-constructible.
@@ -292,6 +292,26 @@ impl<'a, T> RingRef<'a, T> {
         &self.slots[seq as usize & (self.slots.len() - 1)]
     }
 
+    /// Producer, after writing the slot of `tail`: once per cache line of
+    /// slots, asks for the line [`PREFETCH_AHEAD`] bytes further on, for
+    /// writing. The consumer read that line a lap ago, so a store to it
+    /// would wait for it to come back from the consumer's core; asked for
+    /// early, it arrives while the pushes in between run. A hint: it
+    /// touches no slot (the address is only computed).
+    #[inline(always)]
+    fn prefetch_ahead(self, tail: u64) {
+        let size = std::mem::size_of::<T>();
+        if size == 0 {
+            return;
+        }
+        // Constants for each `T`: the test is a mask or a multiply.
+        let slots_per_line = (CACHE_LINE / size).max(1) as u64;
+        let ahead = (PREFETCH_AHEAD / size).max(1) as u64;
+        if tail.is_multiple_of(slots_per_line) {
+            sync::prefetch_write(self.slot(tail + ahead));
+        }
+    }
+
     /// Free slots as the producer sees them; reloads `head` only when the
     /// cached `limit` says fewer than `wanted` are free.
     #[inline]
@@ -332,6 +352,7 @@ impl<'a, T> RingRef<'a, T> {
             // `tail` belongs to the producer and the consumer does not read it.
             unsafe { slot.write(MaybeUninit::new(value)) }
         });
+        self.prefetch_ahead(tail);
         // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
         // just written (RB-PUB-1).
         if unsafe { self.publish_unless_closed(cursor, 1, guard) } {
@@ -665,6 +686,16 @@ impl<'a, T> RingRef<'a, T> {
 /// Batches up to this many values are read with a masked index per value;
 /// longer ones as contiguous runs (see `consume_up_to`).
 const SHORT_BATCH: usize = 256;
+
+/// The cache line size assumed by [`RingRef::prefetch_ahead`] (x86-64 and
+/// most ARM cores).
+const CACHE_LINE: usize = 64;
+
+/// How far ahead of `tail` a pushing producer asks for its next line: four
+/// lines. Measured on single-item pushes of `u64` (`profile spsc_single`,
+/// alternated): 128 and 256 bytes ahead gained 14 % and 18 %, 512 and 1024
+/// bytes nothing.
+const PREFETCH_AHEAD: usize = 256;
 
 /// Stores the consumer's new `head` when a batch ends, also when the
 /// handler unwinds (RB-PANIC-1).
