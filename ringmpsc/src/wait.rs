@@ -379,8 +379,15 @@ impl Notifier {
                     thread::park_timeout(d - now);
                 }
             }
-            // Woken, timed out or spurious: start over under the protocol.
             waiter.disarm();
+            // Most wake-ups are real: look before arming again, so that a
+            // woken thread does not pay a second heavy barrier (a syscall
+            // that interrupts the other CPUs running this process, among
+            // them the waker) before it gets to work.
+            if ready() {
+                return Wake::Ready;
+            }
+            // Timed out or spurious: start over under the protocol.
         }
     }
 
