@@ -24,6 +24,9 @@ use ringmpsc_benches::suite::{
 };
 use serde::Serialize;
 
+/// Runs per workload when `--runs` is not given.
+const DEFAULT_RUNS: usize = 5;
+
 struct Options {
     quick: bool,
     runs: usize,
@@ -35,7 +38,7 @@ struct Options {
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
         quick: false,
-        runs: 5,
+        runs: DEFAULT_RUNS,
         only: None,
         json: None,
         write: None,
@@ -337,10 +340,22 @@ fn report(
     let by: BTreeMap<(&str, &str), &Record> = records.iter().map(|r| ((r.workload, r.library), r)).collect();
     let cores = ringmpsc_benches::workloads::online_cpus();
     let mut out = String::new();
+    // The options that shape the figures, so the line reproduces them.
+    let mut flags = Vec::new();
+    if quick {
+        flags.push("--quick".to_owned());
+    }
+    if runs != DEFAULT_RUNS {
+        flags.push(format!("--runs {runs}"));
+    }
+    let flags = if flags.is_empty() {
+        String::new()
+    } else {
+        format!(" -- {}", flags.join(" "))
+    };
     let _ = writeln!(
         out,
-        "Produced by `cargo run --release -p ringmpsc-benches --bin compare{}` in {seconds:.0} s.\n",
-        if quick { " -- --quick" } else { "" }
+        "Produced by `cargo run --release -p ringmpsc-benches --bin compare{flags}` in {seconds:.0} s.\n"
     );
     let _ = writeln!(out, "- Machine: {}, {cores} logical cores.", cpu_model());
     let _ = writeln!(
