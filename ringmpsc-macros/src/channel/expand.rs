@@ -323,7 +323,7 @@ pub(crate) fn channel(decl: &ChannelDecl, plan: &Plan<'_>) -> TokenStream {
     });
 
     let channel_doc = format!(
-        "Creates the channel: one allocation holding every ring ([`{channel}::PRODUCERS`] rings of [`{channel}::CAPACITY`] slots), the producers (one field each) and the consumer."
+        "Creates the channel: one allocation holding every ring ([`{channel}::PRODUCERS`] rings of [`{channel}::CAPACITY`] slots), the producers (one field each) and the consumer. The allocation is written once here (zeros), so its pages are present before the first push and the first lap takes no page faults."
     );
     let producers_doc = format!("The producers of [`{channel}`], one public field per declared producer.");
     let consumer_doc = format!(
