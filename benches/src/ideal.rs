@@ -278,8 +278,9 @@ pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, varian
 #[inline(always)]
 fn prefetch_write<T>(address: *const T) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: `prefetchw` accesses no memory architecturally and cannot
-    // fault, whatever the address.
+    // SAFETY: HINT-1 (specs/ring-buffer-invariants.md): `prefetchw`
+    // accesses no memory architecturally and cannot fault, whatever the
+    // address.
     unsafe {
         std::arch::asm!("prefetchw [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
     }

@@ -41,7 +41,7 @@ mod imp {
     #[inline(always)]
     pub(crate) fn prefetch_write<T>(address: *const T) {
         #[cfg(all(target_arch = "x86_64", not(miri)))]
-        // SAFETY: `prefetchw` is a hint: it accesses no memory
+        // SAFETY: HINT-1: `prefetchw` is a hint: it accesses no memory
         // architecturally and cannot fault, so any address is fine. On
         // x86-64 CPUs without the instruction it is a no-op (it lies in the
         // NOP space).
@@ -49,8 +49,8 @@ mod imp {
             std::arch::asm!("prefetchw [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
         }
         #[cfg(all(target_arch = "aarch64", not(miri)))]
-        // SAFETY: `prfm` is a hint: it accesses no memory architecturally
-        // and cannot fault, so any address is fine.
+        // SAFETY: HINT-1: `prfm` is a hint: it accesses no memory
+        // architecturally and cannot fault, so any address is fine.
         unsafe {
             std::arch::asm!("prfm pstl1keep, [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
         }

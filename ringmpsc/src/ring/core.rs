@@ -296,8 +296,9 @@ impl<'a, T> RingRef<'a, T> {
     /// slots, asks for the line [`PREFETCH_AHEAD`] bytes further on, for
     /// writing. The consumer read that line a lap ago, so a store to it
     /// would wait for it to come back from the consumer's core; asked for
-    /// early, it arrives while the pushes in between run. A hint: it
-    /// touches no slot (the address is only computed).
+    /// early, it arrives while the pushes in between run. A hint
+    /// (HINT-1): it touches no slot, so naming one the consumer owns is
+    /// fine.
     #[inline(always)]
     fn prefetch_ahead(self, tail: u64) {
         let size = std::mem::size_of::<T>();
