@@ -6,7 +6,9 @@
 //! `head` per drain, cached indices, nothing else — no close flag, no
 //! metrics, no waking. Its producer writes a chunk as contiguous runs; its
 //! consumer walks short batches with masked indices and long ones as runs,
-//! and backs off when it finds the ring empty: the fastest of the
+//! backs off when it finds the ring empty and, finding only a few values
+//! while the producer is still publishing, lets a batch gather first
+//! (temporal slipping, as `ringmpsc`'s `ready`): the fastest of the
 //! [`IdealVariant`]s that `bin/limit_study.rs` measures side by side, and
 //! above every library there (DESIGN.md §6, rule 7). Invariant IDs refer
 //! to `specs/ring-buffer-invariants.md`, whose protocol this ring follows.
@@ -113,53 +115,55 @@ pub struct IdealVariant {
     pub empty: EmptyPoll,
     /// The batch walk.
     pub walk: Walk,
+    /// Whether the consumer lets a batch gather while the producer is
+    /// still publishing (temporal slipping, as `ringmpsc`'s `ready` does:
+    /// see [`SLIP_TARGET`]).
+    pub slip: bool,
 }
+
+/// The slipping consumer's target: with fewer values than this published,
+/// it waits [`SLIP_PAUSES`] pauses and looks again, while the producer
+/// keeps publishing, for at most [`SLIP_MAX`]. The same rule and figures
+/// as `ringmpsc`'s `ready` (specs WAIT-5), so the ceiling has what the
+/// library has.
+pub const SLIP_TARGET: u64 = 256;
+/// Pauses between two looks of a slipping consumer.
+pub const SLIP_PAUSES: u32 = 8;
+/// The longest a consumer slips.
+pub const SLIP_MAX: std::time::Duration = std::time::Duration::from_micros(2);
 
 impl IdealVariant {
     /// The configuration the limit rows run: the fastest one in the study.
-    pub const CEILING: IdealVariant = IdealVariant {
-        empty: EmptyPoll::Backoff,
-        walk: Walk::Hybrid,
-    };
+    pub const CEILING: IdealVariant = IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true);
+
+    const fn new(empty: EmptyPoll, walk: Walk, slip: bool) -> Self {
+        IdealVariant { empty, walk, slip }
+    }
 
     /// Every configuration, for the study.
-    pub const ALL: [IdealVariant; 6] = [
-        IdealVariant {
-            empty: EmptyPoll::Spin,
-            walk: Walk::Masked,
-        },
-        IdealVariant {
-            empty: EmptyPoll::Spin,
-            walk: Walk::Runs,
-        },
-        IdealVariant {
-            empty: EmptyPoll::Spin,
-            walk: Walk::Hybrid,
-        },
-        IdealVariant {
-            empty: EmptyPoll::Backoff,
-            walk: Walk::Masked,
-        },
-        IdealVariant {
-            empty: EmptyPoll::Backoff,
-            walk: Walk::Runs,
-        },
-        IdealVariant {
-            empty: EmptyPoll::Backoff,
-            walk: Walk::Hybrid,
-        },
+    pub const ALL: [IdealVariant; 8] = [
+        IdealVariant::new(EmptyPoll::Spin, Walk::Masked, false),
+        IdealVariant::new(EmptyPoll::Spin, Walk::Runs, false),
+        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, false),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Masked, false),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Runs, false),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, false),
+        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, true),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true),
     ];
 
-    /// A short label, e.g. `backoff+runs`.
-    pub fn label(self) -> &'static str {
-        match (self.empty, self.walk) {
-            (EmptyPoll::Spin, Walk::Masked) => "spin+masked",
-            (EmptyPoll::Spin, Walk::Runs) => "spin+runs",
-            (EmptyPoll::Backoff, Walk::Masked) => "backoff+masked",
-            (EmptyPoll::Backoff, Walk::Runs) => "backoff+runs",
-            (EmptyPoll::Spin, Walk::Hybrid) => "spin+hybrid",
-            (EmptyPoll::Backoff, Walk::Hybrid) => "backoff+hybrid",
-        }
+    /// A short label, e.g. `backoff+runs`, with `+slip` when it slips.
+    pub fn label(self) -> String {
+        let empty = match self.empty {
+            EmptyPoll::Spin => "spin",
+            EmptyPoll::Backoff => "backoff",
+        };
+        let walk = match self.walk {
+            Walk::Masked => "masked",
+            Walk::Runs => "runs",
+            Walk::Hybrid => "hybrid",
+        };
+        format!("{empty}+{walk}{}", if self.slip { "+slip" } else { "" })
     }
 }
 
@@ -243,6 +247,16 @@ pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, varian
                 continue;
             }
             backoff.reset();
+            let tail = if variant.slip {
+                slip(
+                    &ring.tail,
+                    head,
+                    tail,
+                    (capacity as u64 / 2).clamp(1, SLIP_TARGET),
+                )
+            } else {
+                tail
+            };
             match variant.walk.runs(tail - head) {
                 false => {
                     for seq in head..tail {
@@ -271,6 +285,29 @@ pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, varian
         (checksum, start.elapsed())
     });
     Sample::new(total, checksum, expected_checksum::<M>(1, total), elapsed)
+}
+
+/// The ideal consumer's slip: `tail` was just loaded with values after
+/// `head`, fewer than `target`; look again every [`SLIP_PAUSES`] pauses
+/// until `target` are published, a look finds nothing new, or
+/// [`SLIP_MAX`] passes. Returns the last `tail` seen.
+fn slip(published: &AtomicU64, head: u64, mut tail: u64, target: u64) -> u64 {
+    if tail - head >= target {
+        return tail;
+    }
+    let start = Instant::now();
+    loop {
+        (0..SLIP_PAUSES).for_each(|_| std::hint::spin_loop());
+        // Acquire: pairs with the producer's Release of `tail` (RB-ORD-1).
+        let now = published.load(Ordering::Acquire);
+        if now - head >= target || now == tail {
+            return now;
+        }
+        tail = now;
+        if start.elapsed() >= SLIP_MAX {
+            return tail;
+        }
+    }
 }
 
 /// Fetches the cache line of `address` for writing (`prefetchw`); a hint

@@ -200,6 +200,41 @@ fn blocking_ready_and_ready_timeout() {
     );
 }
 
+/// WAIT-5: while producers stream into large rings, `ready` slips (lets a
+/// batch gather) before it returns; the bulk idiom still receives every
+/// value once, in order per producer, and a slip never turns queued
+/// values into a timeout.
+#[test]
+fn slipping_ready_loses_nothing_and_never_times_out_on_data() {
+    const PER_PRODUCER: u64 = if cfg!(miri) { 200 } else { 200_000 };
+    let mut ch = channel::<(u64, u64)>(12, 3);
+    let senders: Vec<_> = (0..3u64)
+        .map(|p| {
+            let producer = ch.register().unwrap();
+            std::thread::spawn(move || (0..PER_PRODUCER).for_each(|i| producer.send((p, i)).unwrap()))
+        })
+        .collect();
+    let mut next = [0u64; 3];
+    let mut batches = 0u64;
+    while ch.ready().is_ok() {
+        batches += 1;
+        ch.consume_all(|&(p, i)| {
+            assert_eq!(i, next[p as usize], "FIFO per producer");
+            next[p as usize] += 1;
+        });
+    }
+    senders.into_iter().for_each(|t| t.join().unwrap());
+    assert_eq!(next, [PER_PRODUCER; 3]);
+    assert!(batches > 0);
+
+    let mut ch = channel::<u64>(12, 1);
+    let producer = ch.register().unwrap();
+    producer.push(7).unwrap();
+    // Queued, not enough, and the deadline already passed: still `Ok`.
+    assert_eq!(ch.ready_timeout(Duration::ZERO), Ok(()));
+    assert_eq!(ch.try_recv(), Ok(7));
+}
+
 /// A spanned message for the generated channel.
 #[ringmpsc::ring_message]
 #[derive(Debug)]

@@ -449,7 +449,9 @@ pub(crate) fn channel(decl: &ChannelDecl, plan: &Plan<'_>) -> TokenStream {
             /// Blocks until a message is queued; then drain in bulk with
             /// `consume_all`. The error once the channel is empty and
             /// nothing can arrive any more: it is closed, or every producer
-            /// was dropped.
+            /// was dropped. While producers are still publishing and only a
+            /// few messages are queued, it lets a batch gather first (at
+            /// most 2 µs), as `ringmpsc::Channel::ready` does.
             pub fn ready(&mut self) -> ::core::result::Result<(), ::ringmpsc::RecvError> {
                 self.control.ready()
             }

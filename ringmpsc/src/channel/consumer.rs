@@ -361,6 +361,15 @@ impl<T> Channel<T> {
     /// [`WaitStrategy`](crate::WaitStrategy); then drain in bulk with
     /// [`consume_all`](Self::consume_all) and friends.
     ///
+    /// While producers are still publishing and only a few values are
+    /// queued, `ready` lets a batch gather before it returns: until 256
+    /// values are queued or a ring is half full, for at most 2 µs, and not
+    /// past a look that finds no new value. A drain right behind a
+    /// producer reads the lines it is writing and slows it several-fold.
+    /// A lone value waits one look, well under a microsecond. For the
+    /// first value at once, use [`try_recv`](Self::try_recv) or
+    /// [`recv`](Self::recv).
+    ///
     /// ```
     /// use ringmpsc::{Channel, Config, RecvError};
     ///

@@ -15,7 +15,7 @@ use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use super::producer::Producer;
-use super::ready::{wait_ready, Readiness, ReadyFuture};
+use super::ready::{wait_ready, Gathered, Readiness, ReadyFuture};
 use crate::error::{RecvError, RecvTimeoutError};
 use crate::metrics::MetricsSnapshot;
 use crate::ring::core::{close_and_cut, RawRing, RingCore, RingHeader, RingRef};
@@ -49,9 +49,13 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// The ring headers of a set, gathered before its host exists (opaque).
-#[derive(Debug, Default)]
-pub struct Headers(Vec<NonNull<RingHeader>>);
+/// The ring headers of a set and the slots of its smallest ring, gathered
+/// before its host exists (opaque).
+#[derive(Debug)]
+pub struct Headers {
+    headers: Vec<NonNull<RingHeader>>,
+    ring_slots: usize,
+}
 
 /// Makes the handles of one ring block, once (opaque). Only
 /// [`fixed_channel`] creates one, for the block it has just allocated, and
@@ -136,7 +140,8 @@ unsafe impl<T: Send + 'static, const N: usize> RingSet for FixedRing<T, N> {
     }
 
     fn headers(&self, out: &mut Headers) {
-        out.0.push(NonNull::from(self.core.header()));
+        out.headers.push(NonNull::from(self.core.header()));
+        out.ring_slots = out.ring_slots.min(N);
     }
 
     fn handles(&self, make: &mut Handles) -> (Producer<T>, FixedConsumer<T>) {
@@ -297,6 +302,8 @@ pub struct FixedHost {
     senders: AtomicUsize,
     /// Every ring's header, in ring order (CH-LIFE-1: inside `block`).
     headers: Box<[NonNull<RingHeader>]>,
+    /// Slots of the smallest ring, which a slipping consumer needs (WAIT-5).
+    ring_slots: usize,
     block: NonNull<()>,
     /// Frees `block`; called once, from `Drop`.
     free: unsafe fn(NonNull<()>),
@@ -348,6 +355,10 @@ impl FixedHost {
 impl Readiness for FixedHost {
     fn has_data(&self) -> bool {
         self.rings().any(|header| header.len() > 0)
+    }
+
+    fn gathered(&self) -> Gathered {
+        Gathered::of(self.rings().map(RingHeader::len), self.ring_slots)
     }
 
     fn no_more_senders(&self) -> bool {
@@ -418,13 +429,17 @@ pub fn fixed_channel<R: RingSet>(enable_metrics: bool) -> (R::Producers, R::Cons
     // SAFETY: CH-LIFE-1: the block is freed only when the host made below
     // goes, and every pointer taken from it is kept by a handle of the host.
     let rings = unsafe { block.as_ref() };
-    let mut headers = Headers(Vec::with_capacity(R::RINGS));
+    let mut headers = Headers {
+        headers: Vec::with_capacity(R::RINGS),
+        ring_slots: usize::MAX,
+    };
     rings.headers(&mut headers);
     let host = Arc::new(FixedHost {
         notifier: Notifier::new(WaitStrategy::Park, R::RINGS),
         closed: AtomicBool::new(false),
         senders: AtomicUsize::new(R::RINGS),
-        headers: headers.0.into_boxed_slice(),
+        headers: headers.headers.into_boxed_slice(),
+        ring_slots: headers.ring_slots,
         block: block.cast(),
         free: free_block::<R>,
     });
@@ -575,6 +590,8 @@ impl FixedControl {
 
     /// Blocks until a message is queued; the error once the channel is
     /// empty and nothing can arrive (closed, or every producer dropped).
+    /// Lets a batch gather first while producers are still publishing, as
+    /// [`Channel::ready`](crate::Channel::ready) does.
     ///
     /// # Errors
     /// [`RecvError`] when disconnected.

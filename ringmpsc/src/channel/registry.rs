@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
 use super::producer::Producer;
-use super::ready::Readiness;
+use super::ready::{Gathered, Readiness};
 use crate::config::Config;
 use crate::error::RegisterError;
 use crate::ring::core::{close_and_cut, RawRing, RingCore, RingHeader, RingRef};
@@ -283,6 +283,9 @@ impl<T> Shared<T> {
 impl<T: Send> Readiness for Shared<T> {
     fn has_data(&self) -> bool {
         Shared::has_data(self)
+    }
+    fn gathered(&self) -> Gathered {
+        Gathered::of(self.rings().map(|ring| ring.len()), self.config.capacity())
     }
     fn no_more_senders(&self) -> bool {
         Shared::no_more_senders(self)
