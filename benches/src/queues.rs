@@ -74,8 +74,8 @@ fn full_backoff(backoff: &Backoff) {
 
 /// `ringmpsc::Channel` as a user gets it by default: `Config::default()`
 /// (parking waits) with the workload's ring size; producers block in
-/// `send` when their ring is full, the consumer blocks in `ready` when it
-/// runs dry, then drains with `consume_all`.
+/// `send` when their ring is full, the consumer waits in `ready` before
+/// each drain with `consume_all`.
 pub type RingMpsc = RingMpscWith<false>;
 
 /// `ringmpsc::Channel` with `WaitStrategy::BusySpin`: the consumer spins in
