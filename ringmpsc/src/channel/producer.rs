@@ -19,6 +19,7 @@ use crate::wait::Notifier;
 
 impl AfterPublish for Notifier {
     /// A committed reservation wakes a parked consumer (WAIT-1).
+    #[inline]
     fn after_publish(&self, fenced: bool) {
         self.wake_consumer(fenced);
     }

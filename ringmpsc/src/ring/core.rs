@@ -149,6 +149,7 @@ impl RingHeader {
         }
     }
 
+    #[inline]
     pub(crate) fn is_closed(&self) -> bool {
         // Relaxed: a snapshot; the close protocol does not rely on it.
         self.close.closed.load(Ordering::Relaxed)
