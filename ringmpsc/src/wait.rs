@@ -58,8 +58,10 @@ pub enum WaitStrategy {
     BusySpin,
     /// Spin briefly, then `yield` the time slice between checks.
     Yield,
-    /// Spin for up to 50 µs, then sleep until the other side makes
-    /// progress. Producers pay a load (and a compiler fence) per publish to
+    /// Wait actively for up to 50 µs (the consumer spins; a producer
+    /// waiting for room yields its time slice between checks, so producers
+    /// sharing a CPU keep filling their rings), then sleep until the other
+    /// side makes progress. Producers pay a load (and a compiler fence) per publish to
     /// know whether the consumer sleeps.
     #[default]
     Park,
@@ -73,30 +75,49 @@ const SPIN_BEFORE_ARM: usize = 32;
 /// Long enough that a producer whose ring a busy consumer keeps draining
 /// does not sleep between two of the consumer's visits, so neither side
 /// pays a wake-up syscall; short enough that an idle waiter costs next to
-/// nothing. A spin, not yields: when several producers share a CPU, a yield
-/// hands the CPU to another waiting producer, and their switches starve the
-/// consumer. In the back-pressure benchmark (4 producers on one CPU, 16
-/// slots each, a slow consumer) ringmpsc went from a median of 0.74× to
-/// 0.90× kanal when the crossbeam `Backoff` (spin, then yields) gave way
-/// to this spin.
+/// nothing.
 const SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
 
 /// The most spin-loop pauses between two checks of the condition: each
 /// check reads the other side's cache line, which it then has to take back.
 const PAUSES_BETWEEN_CHECKS: u32 = 16;
 
-/// The spin of a parking waiter (the Disruptor's phased back-off without
-/// its yield phase): `Some` when `ready()` held or the deadline passed
-/// within [`SPIN_BEFORE_PARK`], `None` when the waiter should sleep.
-fn spin_before_park(ready: &mut impl FnMut() -> bool, deadline: Option<Instant>) -> Option<Wake> {
+/// What a parking waiter does between two checks of its condition while it
+/// spins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pace {
+    /// Spin-loop pauses, doubling up to [`PAUSES_BETWEEN_CHECKS`]: the
+    /// consumer, whose wake-up latency is the channel's.
+    Pause,
+    /// Yield the time slice: a producer waiting for room. Its ring gets
+    /// room only when the consumer reaches it, at least a batch later, so
+    /// nothing is lost by checking less often; and where producers share a
+    /// CPU, the yield lets the others fill their rings meanwhile instead of
+    /// the one that waits holding the CPU for its whole slice while the
+    /// consumer drains the others dry. In the back-pressure benchmark (4
+    /// producers on one CPU, 16 slots each, a slow consumer) this took the
+    /// default row from 0.72× the best peer to parity. Alone on its CPU a
+    /// yield returns at once (about as long as the longest pause gap).
+    Yield,
+}
+
+/// The spin of a parking waiter (the Disruptor's phased back-off): `Some`
+/// when `ready()` held or the deadline passed within
+/// [`SPIN_BEFORE_PARK`], `None` when the waiter should sleep.
+fn spin_before_park(ready: &mut impl FnMut() -> bool, deadline: Option<Instant>, pace: Pace) -> Option<Wake> {
     if ready() {
         return Some(Wake::Ready);
     }
     let start = Instant::now();
     let mut pauses = 1;
     loop {
-        (0..pauses).for_each(|_| spin_hint());
-        pauses = (pauses * 2).min(PAUSES_BETWEEN_CHECKS);
+        match pace {
+            Pace::Pause => {
+                (0..pauses).for_each(|_| spin_hint());
+                pauses = (pauses * 2).min(PAUSES_BETWEEN_CHECKS);
+            }
+            Pace::Yield => yield_now(),
+        }
         if ready() {
             return Some(Wake::Ready);
         }
@@ -218,6 +239,15 @@ enum Side {
     Consumer,
     /// The producer of ring `i`.
     Producer(usize),
+}
+
+impl Side {
+    fn pace(self) -> Pace {
+        match self {
+            Side::Consumer => Pace::Pause,
+            Side::Producer(_) => Pace::Yield,
+        }
+    }
 }
 
 impl Notifier {
@@ -345,7 +375,7 @@ impl Notifier {
                 // no syscall on either side. Skipped under loom, where each
                 // spin step multiplies the explored interleavings.
                 if !cfg!(loom) {
-                    if let Some(wake) = spin_before_park(&mut ready, deadline) {
+                    if let Some(wake) = spin_before_park(&mut ready, deadline, side.pace()) {
                         return wake;
                     }
                 }
@@ -545,15 +575,24 @@ mod tests {
     /// compares the clock (miri runs far slower than the 50 µs spin).
     #[test]
     fn spin_before_park_ends_on_ready_deadline_or_spin() {
-        let mut checks = 0;
-        let mut second = || {
-            checks += 1;
-            checks == 2
-        };
-        assert_eq!(spin_before_park(&mut second, None), Some(Wake::Ready));
-        assert_eq!(checks, 2, "stops at the first check that holds");
-        let passed = Some(Instant::now());
-        assert_eq!(spin_before_park(&mut || false, passed), Some(Wake::TimedOut));
-        assert_eq!(spin_before_park(&mut || false, None), None, "park after the spin");
+        for pace in [Pace::Pause, Pace::Yield] {
+            let mut checks = 0;
+            let mut second = || {
+                checks += 1;
+                checks == 2
+            };
+            assert_eq!(spin_before_park(&mut second, None, pace), Some(Wake::Ready));
+            assert_eq!(checks, 2, "{pace:?}: stops at the first check that holds");
+            let passed = Some(Instant::now());
+            assert_eq!(
+                spin_before_park(&mut || false, passed, pace),
+                Some(Wake::TimedOut)
+            );
+            assert_eq!(
+                spin_before_park(&mut || false, None, pace),
+                None,
+                "{pace:?}: park after the spin"
+            );
+        }
     }
 }
