@@ -232,7 +232,7 @@ fn spawn_producers<Q: Queue<M>, M: Msg>(
                 let started = Instant::now();
                 if chunk <= 1 {
                     for seq in 0..per_producer {
-                        Q::send(&mut tx, M::new(value(p, seq)));
+                        Q::send_with(&mut tx, || M::new(value(p, seq)));
                     }
                 } else {
                     let mut batch = Vec::with_capacity(chunk);

@@ -607,3 +607,59 @@ fn consume_slices_handler_panic() {
     drop((a, b, ch));
     assert_eq!(count(&d), 11);
 }
+
+/// `send_with` runs its builder only once a slot is free (RB-OWN-1: the
+/// value is written into a slot the producer owns): with the ring full,
+/// the builder of a waiting `send_with` must see the flag the consumer
+/// raises before it frees the first slot. FIFO holds across the wait.
+#[test]
+#[cfg_attr(miri, ignore = "waits on another thread; the miri test covers the path")]
+fn send_with_builds_once_room_is_free() {
+    let mut ch = channel::<[u64; 12]>(1, 1, WaitStrategy::Park);
+    let p = ch.register().unwrap();
+    p.send_with(|| [1; 12]).unwrap();
+    p.send_with(|| [2; 12]).unwrap();
+    assert!(
+        matches!(p.push([0; 12]), Err(PushError::Full(_))),
+        "2 slots, both taken"
+    );
+    let freed = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&freed);
+    let sender = thread::spawn(move || {
+        p.send_with(|| {
+            assert!(seen.load(Ordering::SeqCst), "built before its slot was free");
+            [3; 12]
+        })
+        .unwrap();
+    });
+    freed.store(true, Ordering::SeqCst);
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        ch.ready().unwrap();
+        ch.consume_all(|v| got.push(v[0]));
+    }
+    sender.join().unwrap();
+    assert_eq!(got, [1, 2, 3]);
+}
+
+/// CH-CLOSE-1: on a closed channel `send_with` returns the value it built,
+/// whether the ring has room or is full (a full, closed ring must not
+/// leave the sender waiting for room that never comes); `send` does the
+/// same for small and large values.
+#[test]
+fn send_with_on_a_closed_channel_returns_the_value() {
+    let ch = channel::<[u64; 12]>(1, 2, WaitStrategy::Park);
+    let (full, roomy) = (ch.register().unwrap(), ch.register().unwrap());
+    full.send([1; 12]).unwrap();
+    full.send([2; 12]).unwrap();
+    ch.close();
+    assert_eq!(full.send_with(|| [3; 12]).unwrap_err().into_inner(), [3; 12]);
+    assert_eq!(roomy.send_with(|| [4; 12]).unwrap_err().into_inner(), [4; 12]);
+    assert_eq!(full.send([5; 12]).unwrap_err().into_inner(), [5; 12]);
+    let small = channel::<u64>(1, 1, WaitStrategy::Park);
+    let p = small.register().unwrap();
+    p.send(1).unwrap();
+    p.send(2).unwrap();
+    small.close();
+    assert_eq!(p.send(3).unwrap_err().into_inner(), 3, "full and closed");
+}

@@ -56,6 +56,43 @@ fn miri_concurrent_push_reserve_consume() {
     assert_eq!(count(&d) as u64, 2 * N);
 }
 
+/// RB-OWN-1, RB-PUB-1, RB-DROP-1 through `send_with` and `send`: values
+/// larger than two words, owning heap memory, are built in their slot
+/// (or, for `send`, moved in) while a 2-slot ring keeps the producer
+/// waiting; after a close both return the value, dropped once.
+#[test]
+fn miri_send_with_through_a_full_ring() {
+    let d = drops();
+    let mut ch = Channel::new(Config::new(1, 1, false).with_wait_strategy(WaitStrategy::Park)).unwrap();
+    let p = ch.register().unwrap();
+    let d1 = d.clone();
+    let t = thread::spawn(move || {
+        for i in 0..N {
+            if i % 2 == 0 {
+                p.send_with(|| (DropCounter::new(i, &d1), [i; 4])).unwrap();
+            } else {
+                p.send((DropCounter::new(i, &d1), [i; 4])).unwrap();
+            }
+        }
+        p
+    });
+    let (mut got, mut next) = (0u64, 0u64);
+    while got < N {
+        got += ch.consume_all_owned(|(v, words)| {
+            assert_eq!((v.value, words), (next, [next; 4]), "FIFO");
+            next += 1;
+        }) as u64;
+        if got < N {
+            thread::yield_now();
+        }
+    }
+    let p = t.join().unwrap();
+    ch.close();
+    assert!(p.send_with(|| (DropCounter::new(N, &d), [0; 4])).is_err());
+    assert!(p.send((DropCounter::new(N + 1, &d), [0; 4])).is_err());
+    assert_eq!(count(&d) as u64, N + 2);
+}
+
 /// RB-CLOSE-1, RB-DROP-1: close while a producer pushes, then drop the
 /// channel with values left: each is dropped exactly once.
 #[test]

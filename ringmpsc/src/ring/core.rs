@@ -345,14 +345,36 @@ impl<'a, T> RingRef<'a, T> {
         value: T,
         guard: CloseGuard,
     ) -> Result<(), PushError<T>> {
+        // SAFETY: RB-UNIQ-1 is the caller's duty.
+        match unsafe { self.push_with(cursor, || value, guard) } {
+            Ok(()) => Ok(()),
+            Err(Unpushed::Full(make)) => Err(self.full_or_closed(make())),
+            Err(Unpushed::Closed(value)) => Err(PushError::Closed(value)),
+        }
+    }
+
+    /// Producer: appends the value `make` builds once a slot is known to
+    /// be free, so that it can be built in the slot; `make` is not called
+    /// when the ring is full.
+    ///
+    /// # Safety
+    /// RB-UNIQ-1: the caller is this ring's only producer and `cursor` is
+    /// its cursor.
+    #[inline(always)]
+    pub(crate) unsafe fn push_with<F: FnOnce() -> T>(
+        self,
+        cursor: &ProducerCursor,
+        make: F,
+        guard: CloseGuard,
+    ) -> Result<(), Unpushed<F, T>> {
         let tail = cursor.tail.get();
         if self.free_slots(cursor, 1) == 0 {
-            return Err(self.full_or_closed(value));
+            return Err(Unpushed::Full(make));
         }
         self.slot(tail).with_mut(|slot| {
             // SAFETY: RB-OWN-1: at least one slot is free, so the slot of
             // `tail` belongs to the producer and the consumer does not read it.
-            unsafe { slot.write(MaybeUninit::new(value)) }
+            unsafe { slot.write(MaybeUninit::new(make())) }
         });
         self.prefetch_ahead(tail);
         // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
@@ -364,7 +386,7 @@ impl<'a, T> RingRef<'a, T> {
         // is the producer's again and holds the value written above, which
         // the consumer never read (CH-CLOSE-1).
         let value = self.slot(tail).with(|slot| unsafe { slot.read().assume_init() });
-        Err(PushError::Closed(value))
+        Err(Unpushed::Closed(value))
     }
 
     /// Why a push found no free slot.
@@ -800,6 +822,15 @@ impl<T> RawRing<T> {
             slots: unsafe { std::slice::from_raw_parts(self.slots.as_ptr(), self.len) },
         }
     }
+}
+
+/// Why [`RingRef::push_with`] published nothing.
+pub(crate) enum Unpushed<F, T> {
+    /// No free slot: the builder, not called.
+    Full(F),
+    /// Closed after the value was written: the publish was withdrawn and
+    /// the value is the caller's again (CH-CLOSE-1).
+    Closed(T),
 }
 
 /// A header and its storage: one ring, owned. Drops what is left in the
