@@ -184,8 +184,6 @@ pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, varian
         tail: CachePadded::new(AtomicU64::new(0)),
     };
     let mask = capacity as u64 - 1;
-    let size = std::mem::size_of::<M>().max(1);
-    let (slots_per_line, ahead) = ((64 / size).max(1) as u64, (256 / size).max(1) as u64);
     let start_line = Barrier::new(2);
     let (checksum, elapsed) = thread::scope(|s| {
         let ring = &ring;
@@ -208,8 +206,8 @@ pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, varian
                     unsafe { (*slot).write(M::new(value(0, tail))) };
                     // The line four lines ahead, fetched for writing once
                     // per line, as ringmpsc's push does.
-                    if tail.is_multiple_of(slots_per_line) {
-                        prefetch_write(ring.slots[((tail + ahead) & mask) as usize].get());
+                    if tail.is_multiple_of(Prefetch::<M>::SLOTS_PER_LINE) {
+                        prefetch_write(ring.slots[((tail + Prefetch::<M>::AHEAD) & mask) as usize].get());
                     }
                 } else {
                     // A chunk is written as (at most) two contiguous runs:
@@ -307,6 +305,32 @@ fn slip(published: &AtomicU64, head: u64, mut tail: u64, target: u64) -> u64 {
         if start.elapsed() >= SLIP_MAX {
             return tail;
         }
+    }
+}
+
+/// The write prefetch's spacing for `M`, as constants: computed at run
+/// time inside the producer's closure, LLVM kept a `div` per message in
+/// the loop (80 % of the producer's samples), which held the ideal ring
+/// below ringmpsc on single items.
+struct Prefetch<M>(std::marker::PhantomData<M>);
+
+impl<M> Prefetch<M> {
+    const SIZE: usize = if std::mem::size_of::<M>() == 0 {
+        1
+    } else {
+        std::mem::size_of::<M>()
+    };
+    /// Slots per 64-byte line: the prefetch is issued once per line.
+    const SLOTS_PER_LINE: u64 = max1(64 / Self::SIZE);
+    /// How many slots ahead of `tail` the prefetched line starts (256 bytes).
+    const AHEAD: u64 = max1(256 / Self::SIZE);
+}
+
+const fn max1(n: usize) -> u64 {
+    if n == 0 {
+        1
+    } else {
+        n as u64
     }
 }
 
