@@ -80,9 +80,15 @@ fn full_backoff(backoff: &Backoff) {
 
 // ---------------------------------------------------------------- ringmpsc
 
+/// The largest message the ringmpsc rows send with `send(value)`; larger
+/// ones go through `send_with` (the size below which ringmpsc's own `send`
+/// keeps values in registers).
+const SMALL_MESSAGE: usize = 16;
+
 /// `ringmpsc::Channel` as a user gets it by default: `Config::default()`
 /// (parking waits) with the workload's ring size; producers block in
-/// `send` when their ring is full, the consumer waits in `ready` before
+/// `send` (`send_with` for messages over [`SMALL_MESSAGE`] bytes) when
+/// their ring is full, the consumer waits in `ready` before
 /// each drain with `consume_all`.
 pub type RingMpsc = RingMpscWith<false>;
 
@@ -126,7 +132,7 @@ impl<M: Msg, const BUSY: bool> Queue<M> for RingMpscWith<BUSY> {
     #[inline(always)]
     fn send(tx: &mut Self::Tx, m: M) {
         // What a user calls: `send` waits for room per the configured wait
-        // strategy (default: a spin, then parking until the consumer frees
+        // strategy (default: yields, then parking until the consumer frees
         // room in this producer's ring; busy-spin: a spin).
         if tx.send(m).is_err() {
             panic!("the consumer is gone");
@@ -139,7 +145,7 @@ impl<M: Msg, const BUSY: bool> Queue<M> for RingMpscWith<BUSY> {
         // `send_with`, which builds the message in its slot, as the docs
         // advise for messages larger than a couple of words (the 96-byte
         // row; 1.49× `send` there).
-        if std::mem::size_of::<M>() <= 16 {
+        if std::mem::size_of::<M>() <= SMALL_MESSAGE {
             return Self::send(tx, make());
         }
         if tx.send_with(make).is_err() {

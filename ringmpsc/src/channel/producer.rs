@@ -243,11 +243,14 @@ impl<T> Producer<T> {
     fn send_after_waiting<F: FnOnce() -> T>(&self, make: F) -> Result<(), SendError<T>> {
         let mut make = make;
         loop {
+            // A full ring that is closed never gets room for this value.
             if self.ring().is_closed() {
                 return Err(SendError(make()));
             }
             self.wait_for_room();
-            // SAFETY: as in `send_with`.
+            // SAFETY: RB-UNIQ-1, as in `send_with`. The match repeats
+            // `send_with`'s: one helper returning a nested `Result` for both
+            // measured 0.95-0.97x on single items (8 rounds).
             match unsafe { self.ring().push_with(&self.cursor, make, CloseGuard::Needed) } {
                 Ok(()) => {
                     self.after_push();
