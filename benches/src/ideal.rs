@@ -322,8 +322,9 @@ impl<M> Prefetch<M> {
     };
     /// Slots per 64-byte line: the prefetch is issued once per line.
     const SLOTS_PER_LINE: u64 = max1(64 / Self::SIZE);
-    /// How many slots ahead of `tail` the prefetched line starts (256 bytes).
-    const AHEAD: u64 = max1(256 / Self::SIZE);
+    /// How many slots ahead of `tail` the prefetched line starts (1024
+    /// bytes, as ringmpsc's push).
+    const AHEAD: u64 = max1(1024 / Self::SIZE);
 }
 
 const fn max1(n: usize) -> u64 {

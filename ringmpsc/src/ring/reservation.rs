@@ -140,7 +140,10 @@ impl<'a, T> Reservation<'a, T> {
         }
         // SAFETY: RB-PUB-1: the caller promises the first `k` reserved slots
         // are initialised; RB-UNIQ-1: the reservation holds the producer.
-        if !unsafe { self.ring.publish_unless_closed(self.cursor, k, self.guard) } {
+        if !unsafe {
+            self.ring
+                .publish_unless_closed(self.cursor, self.cursor.tail(), k, self.guard)
+        } {
             // CH-CLOSE-1: closed since the reservation was taken, and the
             // publish withdrawn. RB-DROP-1: the caller promised the `k`
             // values are written; nobody else can reach them, so drop them.
