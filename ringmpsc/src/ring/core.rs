@@ -194,6 +194,9 @@ pub(crate) fn close_and_cut<'a>(headers: impl Iterator<Item = &'a RingHeader> + 
 pub(crate) struct ProducerCursor {
     tail: Cell<u64>,
     limit: Cell<u64>,
+    /// The light barrier of `publish_unless_closed`, read once: on the
+    /// cursor's line, not a global load per publish.
+    light_barrier: barrier::Light,
 }
 
 impl ProducerCursor {
@@ -203,6 +206,7 @@ impl ProducerCursor {
         ProducerCursor {
             tail: Cell::new(0),
             limit: Cell::new(0),
+            light_barrier: barrier::Light::FENCE,
         }
     }
 
@@ -221,6 +225,7 @@ impl ProducerCursor {
         ProducerCursor {
             tail: Cell::new(tail),
             limit: Cell::new(head + ring.slots.len() as u64),
+            light_barrier: barrier::Light::current(),
         }
     }
 }
@@ -445,7 +450,7 @@ impl<'a, T> RingRef<'a, T> {
         // Light barrier: orders the `tail` store before the `closed` load;
         // pairs with the heavy barrier in `close_and_cut`. A compiler fence
         // where a process-wide barrier exists.
-        barrier::light();
+        cursor.light_barrier.issue();
         // Relaxed: the barrier pair orders it (see `close_and_cut`).
         if !closed.load(Ordering::Relaxed) {
             return true;
