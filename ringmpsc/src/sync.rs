@@ -280,8 +280,6 @@ pub(crate) mod barrier {
                     compiler_fence_only: first
                 }
             );
-            // Undecided or not, a `FENCE` is a real fence.
-            assert!(!Light::FENCE.compiler_fence_only);
         }
     }
 }
