@@ -225,41 +225,77 @@ fn loom_fixed_channel() {
 /// closes) races a push and a consumer that is consuming, on the bare ring
 /// so that only the close protocol is explored: the consumer never reads a
 /// value its producer withdraws, and every accepted value is received
-/// exactly once.
+/// exactly once. The push checks `closed` after its publish
+/// (`CloseGuard::Needed`, a reservation's commit).
 #[test]
 fn loom_close_from_another_thread_while_consuming() {
+    close_from_another_thread_while_consuming(Push::Guarded);
+}
+
+/// CH-CLOSE-1, as above, for a channel producer's push, which loads the
+/// channel's signal and looks at `closed` only when it says `CLOSING`
+/// (`push_signalled`).
+#[test]
+fn loom_signalled_close_from_another_thread_while_consuming() {
+    close_from_another_thread_while_consuming(Push::Signalled);
+}
+
+/// Which close check the raced push makes.
+#[derive(Clone, Copy)]
+enum Push {
+    Guarded,
+    Signalled,
+}
+
+fn close_from_another_thread_while_consuming(push: Push) {
     use std::sync::Arc;
 
-    use crate::ring::core::{close_and_cut, CloseGuard, ProducerCursor, RingCore};
+    use crate::ring::core::{close_and_cut, CloseGuard, ProducerCursor, RingCore, Unpushed};
     use crate::ring::storage::HeapStorage;
+    use crate::sync::AtomicU8;
 
-    /// The ring shared by the three threads, each in its own role.
-    struct Shared(RingCore<u64, HeapStorage<u64>>);
+    /// The ring shared by the three threads, each in its own role, and
+    /// the channel's signal byte.
+    struct Shared(RingCore<u64, HeapStorage<u64>>, AtomicU8);
     // SAFETY: RB-UNIQ-1 by construction of the model: one thread pushes,
     // one consumes, one only closes (atomics only).
     unsafe impl Sync for Shared {}
     // SAFETY: as for `Sync`; the values are `u64`.
     unsafe impl Send for Shared {}
 
-    loom::model(|| {
-        let ring = Arc::new(Shared(RingCore::new_heap(2, false).unwrap()));
+    loom::model(move || {
+        let ring = Arc::new(Shared(RingCore::new_heap(2, false).unwrap(), AtomicU8::new(0)));
         let producer = {
             let ring = Arc::clone(&ring);
             thread::spawn(move || {
                 let cursor = ProducerCursor::new();
-                // SAFETY: RB-UNIQ-1: this thread is the ring's only producer.
-                match unsafe { ring.0.ring().push(&cursor, 7, CloseGuard::Needed) } {
-                    Ok(()) => 1,
-                    Err(e) => {
-                        assert_eq!(e.into_inner(), 7, "the withdrawn value comes back");
-                        0
+                let returned = match push {
+                    // SAFETY: RB-UNIQ-1: this thread is the ring's only producer.
+                    Push::Guarded => match unsafe { ring.0.ring().push(&cursor, 7, CloseGuard::Needed) } {
+                        Ok(()) => return 1,
+                        Err(e) => e.into_inner(),
+                    },
+                    // SAFETY: as above; the closer raises this signal, and
+                    // a closing publish is settled at once.
+                    Push::Signalled => {
+                        match unsafe { ring.0.ring().push_signalled(&cursor, || 7, || &ring.1) } {
+                            Ok(published) if !published.closing() => return 1,
+                            Ok(_) => match unsafe { ring.0.ring().settle_closing(&cursor) } {
+                                None => return 1,
+                                Some(v) => v,
+                            },
+                            Err(Unpushed::Closed(v)) => v,
+                            Err(Unpushed::Full(_)) => panic!("a 2-slot ring with one push is not full"),
+                        }
                     }
-                }
+                };
+                assert_eq!(returned, 7, "the withdrawn value comes back");
+                0
             })
         };
         let closer = {
             let ring = Arc::clone(&ring);
-            thread::spawn(move || close_and_cut(std::iter::once(ring.0.header())))
+            thread::spawn(move || close_and_cut(&ring.1, std::iter::once(ring.0.header())))
         };
         // SAFETY: RB-UNIQ-1: the main thread is the ring's only consumer.
         let mut received = unsafe { ring.0.ring().consume_up_to(usize::MAX, |v| assert_eq!(v, 7)) };

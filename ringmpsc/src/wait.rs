@@ -26,13 +26,18 @@
 //! and the consumer pays one load of a counter per batch; the syscall is
 //! paid by the side that is about to sleep anyway. Producers waiting for
 //! room are woken only when *their* ring gets room.
+//!
+//! The consumer's `armed` is one bit of a state byte whose other bit,
+//! [`CLOSING`], a close raises before its heavy barrier: a channel's
+//! producer reads both in one load after each publish (CH-CLOSE-1), and
+//! looks at its ring's `closed` flag only when `CLOSING` is set.
 
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crossbeam_utils::Backoff;
 
-use crate::sync::{barrier, spin_hint, thread, yield_now, AtomicBool, AtomicUsize, Mutex, Ordering};
+use crate::sync::{barrier, spin_hint, thread, yield_now, AtomicU8, AtomicUsize, Mutex, Ordering};
 
 /// How a blocked consumer (`recv`, `ready`) or producer (`send`) waits.
 ///
@@ -148,19 +153,29 @@ impl Sleeper {
     }
 }
 
+/// A bit of a waiter's state: a sleeper is in it (or about to be).
+pub(crate) const ARMED: u8 = 1;
+
+/// A bit of the consumer waiter's state: some ring of the channel is being
+/// closed (CH-CLOSE-1). Raised before the closer's heavy barrier, never
+/// lowered; a producer that sees it checks its ring's `closed` flag.
+pub(crate) const CLOSING: u8 = 2;
+
 /// A slot for one sleeper: the consumer, or the producer of one ring.
 #[derive(Debug)]
 pub(crate) struct Waiter {
-    /// A sleeper is in `sleeper` (or about to be): wakers check this after
-    /// their light barrier.
-    armed: AtomicBool,
+    /// [`ARMED`] while a sleeper is in `sleeper` (or about to be): wakers
+    /// check it after their light barrier. The consumer's also carries
+    /// [`CLOSING`]. Both bits change by read-modify-writes, so neither
+    /// overwrites the other.
+    state: AtomicU8,
     sleeper: Mutex<Option<Sleeper>>,
 }
 
 impl Waiter {
     pub(crate) fn new() -> Self {
         Waiter {
-            armed: AtomicBool::new(false),
+            state: AtomicU8::new(0),
             sleeper: Mutex::new(None),
         }
     }
@@ -177,14 +192,14 @@ impl Waiter {
         *slot = Some(sleeper);
         // Relaxed: ordered before the sleeper's re-check by the heavy
         // barrier that follows; the lock orders it with `notify`.
-        self.armed.store(true, Ordering::Relaxed);
+        self.state.fetch_or(ARMED, Ordering::Relaxed);
     }
 
     /// Sleeper side: leaves no registration behind (WAIT-3).
     fn disarm(&self) {
         let mut slot = self.slot();
         // Relaxed: under the lock, which `notify` also takes.
-        self.armed.store(false, Ordering::Relaxed);
+        self.state.fetch_and(!ARMED, Ordering::Relaxed);
         *slot = None;
     }
 
@@ -194,7 +209,13 @@ impl Waiter {
     fn notify(&self) {
         // Relaxed: ordered after the caller's progress store by the light
         // barrier; pairs with the heavy barrier after `arm`.
-        if self.armed.load(Ordering::Relaxed) {
+        self.notify_if_armed(self.state.load(Ordering::Relaxed));
+    }
+
+    /// [`notify`](Self::notify) with the state already loaded.
+    #[inline]
+    fn notify_if_armed(&self, state: u8) {
+        if state & ARMED != 0 {
             self.notify_slow();
         }
     }
@@ -204,7 +225,7 @@ impl Waiter {
         let sleeper = {
             let mut slot = self.slot();
             // Relaxed: under the lock.
-            self.armed.store(false, Ordering::Relaxed);
+            self.state.fetch_and(!ARMED, Ordering::Relaxed);
             slot.take()
         };
         // Woken outside the lock, so the sleeper does not block on it.
@@ -282,6 +303,21 @@ impl Notifier {
         // before this `armed` load: a barrier orders every earlier store
         // before every later load, whatever loads come between.
         self.consumer.notify();
+    }
+
+    /// The byte a channel producer loads after its publish and light
+    /// barrier, for both [`ARMED`] (the consumer sleeps, WAIT-1) and
+    /// [`CLOSING`] (CH-CLOSE-1); see `RingRef::push_signalled`.
+    #[inline]
+    pub(crate) fn signal(&self) -> &AtomicU8 {
+        &self.consumer.state
+    }
+
+    /// Producer side: wakes the consumer if `seen`, the [`signal`](Self::signal)
+    /// loaded after a publish and a light barrier, says it is armed (WAIT-1).
+    #[inline]
+    pub(crate) fn wake_consumer_seen(&self, seen: u8) {
+        self.consumer.notify_if_armed(seen);
     }
 
     /// Consumer side, after a consume call: wakes the producers waiting for

@@ -330,7 +330,7 @@ impl FixedHost {
 
     /// Closes every ring and cuts it (CH-CLOSE-1).
     fn close(&self) {
-        close_and_cut(self.rings());
+        close_and_cut(self.notifier.signal(), self.rings());
         // Release: after the cuts; pairs with the Acquire in `is_closed`.
         self.closed.store(true, Ordering::Release);
         self.notifier.wake_all();
@@ -556,7 +556,10 @@ impl<T> Drop for FixedConsumer<T> {
     /// channel was closed already) and drop what is queued (CH-DROP-1).
     fn drop(&mut self) {
         if !self.host.is_closed() {
-            close_and_cut(std::iter::once(self.ring().header()));
+            close_and_cut(
+                self.host.notifier().signal(),
+                std::iter::once(self.ring().header()),
+            );
         }
         // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only consumer; after
         // the close it reads only below the cut, where no producer

@@ -12,7 +12,7 @@ use crossbeam_utils::CachePadded;
 use super::fixed::FixedHost;
 use super::registry::Shared;
 use crate::error::{PushError, RegisterError, SendError};
-use crate::ring::core::{CloseGuard, ProducerCursor, RawRing, RingRef, Unpushed};
+use crate::ring::core::{CloseGuard, ProducerCursor, Published, RawRing, RingRef, Unpushed};
 use crate::ring::reservation::{AfterPublish, Reservation};
 use crate::sync::Arc;
 use crate::wait::Notifier;
@@ -45,11 +45,11 @@ pub struct Producer<T> {
     /// the handle may sit next to data the consumer reads (a heap block, a
     /// stack frame), which would make each push bounce that line too.
     cursor: CachePadded<ProducerCursor>,
-    /// Set when the consumer may park: the notifier to wake after each
-    /// publish (WAIT-1). A pointer into `owner`, resolved once, so the
-    /// fast path loads it instead of matching `owner` and following its
-    /// `Arc` on every push.
-    wake: Option<NonNull<Notifier>>,
+    /// The channel's notifier, whose `signal` every push loads for the wake
+    /// check (WAIT-1) and the close check (CH-CLOSE-1). A pointer into
+    /// `owner`, resolved once, so the fast path loads it instead of
+    /// matching `owner` and following its `Arc` on every push.
+    notifier: NonNull<Notifier>,
     id: usize,
     owner: Owner<T>,
 }
@@ -65,8 +65,8 @@ enum Owner<T> {
 // SAFETY: RB-UNIQ-1: the producer is its ring's only producer and is
 // `!Sync` (its cursor is made of `Cell`s), so moving it moves the role;
 // CH-LIFE-1: its owner keeps the ring alive, and both owners are
-// `Send + Sync` for `T: Send`; `wake` points into the owner, so it is a
-// shared reference to a `Sync` notifier.
+// `Send + Sync` for `T: Send`; `notifier` points into the owner, so it is
+// a shared reference to a `Sync` notifier.
 unsafe impl<T: Send> Send for Producer<T> {}
 
 impl<T> Producer<T> {
@@ -79,7 +79,7 @@ impl<T> Producer<T> {
         Producer {
             ring: RawRing::from(ring),
             cursor: CachePadded::new(ProducerCursor::attach(ring)),
-            wake: shared.notifier.parks().then(|| NonNull::from(&shared.notifier)),
+            notifier: NonNull::from(&shared.notifier),
             id,
             owner: Owner::Channel(shared),
         }
@@ -94,7 +94,7 @@ impl<T> Producer<T> {
         Producer {
             ring: RawRing::from(ring),
             cursor: CachePadded::new(ProducerCursor::attach(ring)),
-            wake: host.notifier().parks().then(|| NonNull::from(host.notifier())),
+            notifier: NonNull::from(host.notifier()),
             id,
             owner: Owner::Fixed(host),
         }
@@ -108,20 +108,57 @@ impl<T> Producer<T> {
         unsafe { self.ring.get() }
     }
 
-    /// The notifier to wake after a publish, if the consumer may park.
+    /// The channel's notifier.
     #[inline]
-    fn wake_target(&self) -> Option<&Notifier> {
-        // SAFETY: CH-LIFE-1: `wake` points at the notifier inside `owner`'s
-        // `Arc`, which lives at least as long as `self`; the notifier is
-        // only ever used through shared references.
-        self.wake.map(|notifier| unsafe { notifier.as_ref() })
+    fn notifier(&self) -> &Notifier {
+        // SAFETY: CH-LIFE-1: `notifier` points at the notifier inside
+        // `owner`'s `Arc`, which lives at least as long as `self`; the
+        // notifier is only ever used through shared references.
+        unsafe { self.notifier.as_ref() }
     }
 
-    fn notifier(&self) -> &Notifier {
-        match &self.owner {
-            Owner::Channel(shared) => &shared.notifier,
-            Owner::Fixed(host) => host.notifier(),
+    /// The notifier to wake after a reservation's commit, if the consumer
+    /// may park.
+    fn wake_target(&self) -> Option<&Notifier> {
+        let notifier = self.notifier();
+        notifier.parks().then_some(notifier)
+    }
+
+    /// One push attempt: the value `make` builds, published unless the
+    /// channel is closed, then the wake check on the `signal` the push
+    /// loaded (WAIT-1).
+    #[inline(always)]
+    fn try_push_with<F: FnOnce() -> T>(&self, make: F) -> Result<(), Unpushed<F, T>> {
+        // SAFETY: RB-UNIQ-1: this producer is the ring's only producer and
+        // `!Sync`; `reserve` borrows it mutably, so no reservation is open.
+        // Every closer of the ring raises this channel's signal.
+        let published = unsafe {
+            self.ring()
+                .push_signalled(&self.cursor, make, || self.notifier().signal())
+        }?;
+        // One test for both bits: a consumer that sleeps and a close are
+        // rare, and both are handled out of line.
+        if published.seen() != 0 {
+            return self.after_signal(published);
         }
+        Ok(())
+    }
+
+    /// A push saw a bit raised in the signal: `CLOSING` withdraws it if its
+    /// ring is closed past it (CH-CLOSE-1); `ARMED` wakes the consumer
+    /// (WAIT-1). Out of line and given only `self`, so the push's fast path
+    /// keeps nothing live across it.
+    #[cold]
+    #[inline(never)]
+    fn after_signal<F>(&self, published: Published) -> Result<(), Unpushed<F, T>> {
+        if published.closing() {
+            // SAFETY: RB-UNIQ-1, as in `try_push_with`, whose push this is.
+            if let Some(value) = unsafe { self.ring().settle_closing(&self.cursor) } {
+                return Err(Unpushed::Closed(value));
+            }
+        }
+        self.notifier().wake_consumer_seen(published.seen());
+        Ok(())
     }
 
     /// The producer's number, unique among live producers of the channel
@@ -141,11 +178,11 @@ impl<T> Producer<T> {
     // configuration a call and a `Result` in memory per message.
     #[inline(always)]
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
-        // SAFETY: RB-UNIQ-1: this producer is the ring's only producer and
-        // `!Sync`; `reserve` borrows it mutably, so no reservation is open.
-        unsafe { self.ring().push(&self.cursor, value, CloseGuard::Needed) }?;
-        self.after_push();
-        Ok(())
+        match self.try_push_with(|| value) {
+            Ok(()) => Ok(()),
+            Err(Unpushed::Full(make)) => Err(self.ring().full_or_closed(make())),
+            Err(Unpushed::Closed(value)) => Err(PushError::Closed(value)),
+        }
     }
 
     /// Appends `value`, waiting for room per the channel's wait strategy.
@@ -213,25 +250,10 @@ impl<T> Producer<T> {
     /// consumer is gone (`make` runs to build it).
     #[inline(always)]
     pub fn send_with<F: FnOnce() -> T>(&self, make: F) -> Result<(), SendError<T>> {
-        // SAFETY: RB-UNIQ-1: this producer is the ring's only producer and
-        // `!Sync`; `reserve` borrows it mutably, so no reservation is open.
-        match unsafe { self.ring().push_with(&self.cursor, make, CloseGuard::Needed) } {
-            Ok(()) => {
-                self.after_push();
-                Ok(())
-            }
+        match self.try_push_with(make) {
+            Ok(()) => Ok(()),
             Err(Unpushed::Closed(v)) => Err(SendError(v)),
             Err(Unpushed::Full(make)) => self.send_after_waiting(make),
-        }
-    }
-
-    /// The wake check after a publish.
-    #[inline(always)]
-    fn after_push(&self) {
-        if let Some(notifier) = self.wake_target() {
-            // Fenced: a `CloseGuard::Needed` publish ends with a light
-            // barrier after its `tail` store.
-            notifier.wake_consumer(true);
         }
     }
 
@@ -248,14 +270,10 @@ impl<T> Producer<T> {
                 return Err(SendError(make()));
             }
             self.wait_for_room();
-            // SAFETY: RB-UNIQ-1, as in `send_with`. The match repeats
-            // `send_with`'s: one helper returning a nested `Result` for both
-            // measured 0.95-0.97x on single items (8 rounds).
-            match unsafe { self.ring().push_with(&self.cursor, make, CloseGuard::Needed) } {
-                Ok(()) => {
-                    self.after_push();
-                    return Ok(());
-                }
+            // The match repeats `send_with`'s: one helper returning a nested
+            // `Result` for both measured 0.95-0.97x on single items (8 rounds).
+            match self.try_push_with(make) {
+                Ok(()) => return Ok(()),
                 Err(Unpushed::Closed(v)) => return Err(SendError(v)),
                 Err(Unpushed::Full(m)) => make = m,
             }

@@ -190,7 +190,7 @@ impl<T> Shared<T> {
     /// registered or recycled meanwhile.
     pub(crate) fn close(&self) {
         let guard = self.lock();
-        close_and_cut(self.rings().map(RingRef::header));
+        close_and_cut(self.notifier.signal(), self.rings().map(RingRef::header));
         // Release: after the cuts, so a consumer that sees `closed` (the
         // Acquire in `no_more_senders`) also sees every ring's cut and the
         // publishes below it.

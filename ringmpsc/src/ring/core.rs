@@ -24,7 +24,8 @@ use super::reservation::{AfterPublish, Reservation};
 use super::storage::{HeapStorage, InlineStorage, Slot, Storage};
 use crate::error::PushError;
 use crate::metrics::{Counter, MetricsSnapshot};
-use crate::sync::{self, barrier, AtomicBool, AtomicU64, Ordering};
+use crate::sync::{self, barrier, AtomicBool, AtomicU64, AtomicU8, Ordering};
+use crate::wait::CLOSING;
 
 /// Declares a `const fn`, or a plain `fn` under loom, whose atomics and
 /// cells are not const-constructible.
@@ -172,8 +173,13 @@ impl RingHeader {
 /// Closes every ring of `headers` (CH-CLOSE-1): afterwards no publish can
 /// succeed, and every value whose push or commit reported success is below
 /// its ring's cut, where the consumer reads it. Never waits for a producer.
-/// The consumer's side of the close handshake.
-pub(crate) fn close_and_cut<'a>(headers: impl Iterator<Item = &'a RingHeader> + Clone) {
+/// The consumer's side of the close handshake. `signal` is the channel's
+/// (`Notifier::signal`): [`CLOSING`] is raised in it first, so producers
+/// that publish through [`RingRef::push_signalled`] look at `closed`.
+pub(crate) fn close_and_cut<'a>(signal: &AtomicU8, headers: impl Iterator<Item = &'a RingHeader> + Clone) {
+    // Relaxed: ordered before the producers' loads by the heavy barrier
+    // below, as the `closed` stores are.
+    signal.fetch_or(CLOSING, Ordering::Relaxed);
     headers.clone().for_each(RingHeader::raise);
     // Heavy barrier: pairs with the light barrier in
     // `publish_unless_closed`. A producer either sees `closed` after its
@@ -404,9 +410,83 @@ impl<'a, T> RingRef<'a, T> {
         Err(Unpushed::Closed(value))
     }
 
+    /// Producer of a channel's ring: [`push_with`](Self::push_with) with
+    /// `CloseGuard::Needed`, its close check folded into the load of the
+    /// channel's `signal` that the wake check makes anyway (WAIT-1): after
+    /// the publish and the light barrier, one load of `signal`, returned
+    /// as [`Published`]. Only when it holds [`CLOSING`] must the caller
+    /// look at the ring's `closed` flag, with
+    /// [`settle_closing`](Self::settle_closing), which may withdraw the
+    /// publish. `signal` is asked for after the slot write: a pointer held
+    /// in a register across it was spilled to the stack on every push.
+    ///
+    /// CH-CLOSE-1 holds as for `Needed`: a closer raises `CLOSING` before
+    /// its heavy barrier, as it raises `closed`, so in the barriers' total
+    /// order either its cut covers this publish, or this load sees
+    /// `CLOSING` and the `closed` load after it sees `closed`.
+    ///
+    /// # Safety
+    /// RB-UNIQ-1, as for [`push`](Self::push); `signal` is the one every
+    /// closer of this ring passes to [`close_and_cut`]; a [`Published`]
+    /// that is [`closing`](Published::closing) is settled before the
+    /// producer publishes again.
+    #[inline(always)]
+    pub(crate) unsafe fn push_signalled<F: FnOnce() -> T>(
+        self,
+        cursor: &ProducerCursor,
+        make: F,
+        signal: impl FnOnce() -> &'a AtomicU8,
+    ) -> Result<Published, Unpushed<F, T>> {
+        let tail = cursor.tail.get();
+        if cursor.limit.get() == tail && reload_limit(self.header, self.slots.len() as u64, cursor) == 0 {
+            return Err(Unpushed::Full(make));
+        }
+        self.slot(tail).with_mut(|slot| {
+            // SAFETY: RB-OWN-1: at least one slot is free, so the slot of
+            // `tail` belongs to the producer and the consumer does not read it.
+            unsafe { slot.write(MaybeUninit::new(make())) }
+        });
+        self.prefetch_ahead(tail);
+        // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
+        // just written (RB-PUB-1).
+        unsafe { self.publish(cursor, tail, 1) };
+        // Light barrier: orders the `tail` store before the `signal` load;
+        // pairs with the heavy barrier in `close_and_cut` (CH-CLOSE-1) and
+        // with the one a parking consumer issues after arming (WAIT-1).
+        cursor.light_barrier.issue();
+        // Relaxed: the barrier pairs order it.
+        Ok(Published(signal().load(Ordering::Relaxed)))
+    }
+
+    /// Producer, right after a [`push_signalled`](Self::push_signalled)
+    /// whose [`Published`] is [`closing`](Published::closing): the publish
+    /// stands if its ring is not closed or the cut covers it (`None`);
+    /// else it is withdrawn and its value comes back. Cold and separate
+    /// from the push, so the push keeps no ring pointer live across a call.
+    ///
+    /// # Safety
+    /// RB-UNIQ-1; this producer has published nothing since that push.
+    #[cold]
+    #[inline(never)]
+    pub(crate) unsafe fn settle_closing(self, cursor: &ProducerCursor) -> Option<T> {
+        // Relaxed: the push's light barrier orders it (see `close_and_cut`).
+        if !self.header.close.closed.load(Ordering::Relaxed) {
+            return None;
+        }
+        // The push published exactly the slot before the cursor's `tail`.
+        let tail = cursor.tail.get() - 1;
+        if self.withdraw_past_cut(cursor, tail, 1) {
+            return None;
+        }
+        // SAFETY: RB-OWN-1: the publish was withdrawn, so the slot of `tail`
+        // is the producer's again and holds the value the push wrote, which
+        // the consumer never read (CH-CLOSE-1).
+        Some(self.slot(tail).with(|slot| unsafe { slot.read().assume_init() }))
+    }
+
     /// Why a push found no free slot.
     #[cold]
-    fn full_or_closed(self, value: T) -> PushError<T> {
+    pub(crate) fn full_or_closed(self, value: T) -> PushError<T> {
         if self.is_closed() {
             return PushError::Closed(value);
         }
@@ -842,6 +922,27 @@ impl<T> RawRing<T> {
             // slice of STORAGE-1 slots, so the slice is the same one.
             slots: unsafe { std::slice::from_raw_parts(self.slots.as_ptr(), self.len) },
         }
+    }
+}
+
+/// What a [`RingRef::push_signalled`] loaded from its channel's signal
+/// after publishing: [`ARMED`](crate::wait::ARMED) for the wake check,
+/// [`CLOSING`] for the close check.
+#[must_use = "a closing publish must be settled (RingRef::settle_closing)"]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Published(u8);
+
+impl Published {
+    /// The signal byte as loaded.
+    #[inline]
+    pub(crate) fn seen(self) -> u8 {
+        self.0
+    }
+
+    /// A close may have cut this publish off: settle it.
+    #[inline]
+    pub(crate) fn closing(self) -> bool {
+        self.0 & CLOSING != 0
     }
 }
 
