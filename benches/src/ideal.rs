@@ -204,7 +204,7 @@ pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, varian
                     // SAFETY: RB-OWN-1: `tail < head + capacity`, so the
                     // slot is free and only this thread writes it.
                     unsafe { (*slot).write(M::new(value(0, tail))) };
-                    // The line four lines ahead, fetched for writing once
+                    // The line 1024 bytes ahead, fetched for writing once
                     // per line, as ringmpsc's push does.
                     if tail.is_multiple_of(Prefetch::<M>::SLOTS_PER_LINE) {
                         prefetch_write(ring.slots[((tail + Prefetch::<M>::AHEAD) & mask) as usize].get());

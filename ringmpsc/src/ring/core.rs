@@ -370,6 +370,32 @@ impl<'a, T> RingRef<'a, T> {
         }
     }
 
+    /// Producer: writes the value `make` builds into the slot of `tail`
+    /// if it is free, and returns that `tail`, unpublished; gives `make`
+    /// back (not called) when the ring is full. The first half of every
+    /// single-value push.
+    ///
+    /// One load of the cursor's `tail` for the whole push: the slot store
+    /// could alias the cursor as far as the compiler knows, so a second
+    /// load would be a reload after it.
+    ///
+    /// # Safety
+    /// RB-UNIQ-1, as for [`push`](Self::push).
+    #[inline(always)]
+    unsafe fn write_next<F: FnOnce() -> T>(self, cursor: &ProducerCursor, make: F) -> Result<u64, F> {
+        let tail = cursor.tail.get();
+        if cursor.limit.get() == tail && reload_limit(self.header, self.slots.len() as u64, cursor) == 0 {
+            return Err(make);
+        }
+        self.slot(tail).with_mut(|slot| {
+            // SAFETY: RB-OWN-1: at least one slot is free, so the slot of
+            // `tail` belongs to the producer and the consumer does not read it.
+            unsafe { slot.write(MaybeUninit::new(make())) }
+        });
+        self.prefetch_ahead(tail);
+        Ok(tail)
+    }
+
     /// Producer: appends the value `make` builds once a slot is known to
     /// be free, so that it can be built in the slot; `make` is not called
     /// when the ring is full.
@@ -384,20 +410,8 @@ impl<'a, T> RingRef<'a, T> {
         make: F,
         guard: CloseGuard,
     ) -> Result<(), Unpushed<F, T>> {
-        // One load of the cursor for the whole push: the slot store below
-        // could alias it as far as the compiler knows, so a second `get`
-        // would be a reload, and `tail` a store-to-load chain through
-        // memory from one push to the next.
-        let tail = cursor.tail.get();
-        if cursor.limit.get() == tail && reload_limit(self.header, self.slots.len() as u64, cursor) == 0 {
-            return Err(Unpushed::Full(make));
-        }
-        self.slot(tail).with_mut(|slot| {
-            // SAFETY: RB-OWN-1: at least one slot is free, so the slot of
-            // `tail` belongs to the producer and the consumer does not read it.
-            unsafe { slot.write(MaybeUninit::new(make())) }
-        });
-        self.prefetch_ahead(tail);
+        // SAFETY: RB-UNIQ-1 is the caller's duty.
+        let tail = unsafe { self.write_next(cursor, make) }.map_err(Unpushed::Full)?;
         // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
         // just written (RB-PUB-1).
         if unsafe { self.publish_unless_closed(cursor, tail, 1, guard) } {
@@ -437,16 +451,8 @@ impl<'a, T> RingRef<'a, T> {
         make: F,
         signal: impl FnOnce() -> &'a AtomicU8,
     ) -> Result<Published, Unpushed<F, T>> {
-        let tail = cursor.tail.get();
-        if cursor.limit.get() == tail && reload_limit(self.header, self.slots.len() as u64, cursor) == 0 {
-            return Err(Unpushed::Full(make));
-        }
-        self.slot(tail).with_mut(|slot| {
-            // SAFETY: RB-OWN-1: at least one slot is free, so the slot of
-            // `tail` belongs to the producer and the consumer does not read it.
-            unsafe { slot.write(MaybeUninit::new(make())) }
-        });
-        self.prefetch_ahead(tail);
+        // SAFETY: RB-UNIQ-1 is the caller's duty.
+        let tail = unsafe { self.write_next(cursor, make) }.map_err(Unpushed::Full)?;
         // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
         // just written (RB-PUB-1).
         unsafe { self.publish(cursor, tail, 1) };
