@@ -258,7 +258,11 @@ impl<T> Channel<T> {
         // `next` stays below `n` (rings are never removed), so no division.
         let start = if self.next >= n { 0 } else { self.next };
         let mut wake = WakeProducersOnDrop::new(&self.shared.notifier);
-        for i in (start..n).chain(0..start) {
+        // A counted loop with the wrap computed, not `(start..n).chain(0..start)`:
+        // the chained ranges cost the ping-pong round trip about 10 ns
+        // (p50 0.92-0.95x, 2 x 10 alternated rounds).
+        for k in 0..n {
+            let i = if start + k < n { start + k } else { start + k - n };
             // WAIT-2: its producer may wait for the room this call frees.
             wake.touched |= 1 << i;
             let taken = take(self.ring(i), limit - wake.consumed);
