@@ -56,9 +56,9 @@ struct ProducerLine {
 }
 
 /// The close flag and the cut (CH-CLOSE-1): written once each, by the
-/// closer; the producer reads `closed` after every publish and the
-/// consumer before every non-empty batch, so the line stays shared in both
-/// caches.
+/// closer; a reservation's commit reads `closed` after publishing (a
+/// channel push only once its signal says [`CLOSING`]) and the consumer
+/// before every non-empty batch, so the line stays shared in both caches.
 #[derive(Debug)]
 struct CloseLine {
     /// Set once, by the closer.
@@ -182,8 +182,9 @@ pub(crate) fn close_and_cut<'a>(signal: &AtomicU8, headers: impl Iterator<Item =
     signal.fetch_or(CLOSING, Ordering::Relaxed);
     headers.clone().for_each(RingHeader::raise);
     // Heavy barrier: pairs with the light barrier in
-    // `publish_unless_closed`. A producer either sees `closed` after its
-    // publish, or its `tail` store is visible to the load in `cut_here`.
+    // `publish_unless_closed` and `push_signalled`. A producer either sees
+    // `closed` (and `CLOSING`) after its publish, or its `tail` store is
+    // visible to the load in `cut_here`.
     // It also pairs with the light barrier in `begin_batch`: a consumer
     // either sees `closed`, or the `tail` it loaded is at most the cut.
     barrier::heavy();
