@@ -218,15 +218,29 @@ fn miri_async_producer_and_consumer() {
 /// rule out, which loom's model of `SeqCst` fences hides: with the closer
 /// raising `CLOSING` after its heavy barrier, or the push loading its
 /// signal without its light barrier, this test fails under miri (checked
-/// by mutation; loom's close models pass both). 400 rounds: the first
-/// mutation showed about a third of the way through them with miri's
-/// default seed.
+/// by mutation, with miri's default seed, within the 400 rounds; loom's
+/// close models pass both).
 #[test]
 fn miri_push_racing_close_is_received_or_returned() {
+    race_close(|p| p.push(7).is_ok());
+}
+
+/// CH-CLOSE-1, as above, for a reservation's commit, which checks
+/// `closed` after its publish (`CloseGuard::Needed`): without the light
+/// barrier between the two, this test fails under miri (checked by
+/// mutation).
+#[test]
+fn miri_commit_racing_close_is_received_or_discarded() {
+    race_close(|p| p.reserve(1).is_some_and(|r| r.fill_with(|_| 7) == 1));
+}
+
+/// Rounds of: a producer thread sends 7 once with `send` (`true` when
+/// accepted) while the consumer closes; every accepted value is received.
+fn race_close(send: fn(&mut ringmpsc::Producer<u64>) -> bool) {
     for _ in 0..if cfg!(miri) { 400 } else { 2_000 } {
         let mut ch = Channel::new(Config::new(2, 1, false)).unwrap();
-        let p = ch.register().unwrap();
-        let t = thread::spawn(move || p.push(7u64).is_ok());
+        let mut p = ch.register().unwrap();
+        let t = thread::spawn(move || send(&mut p));
         ch.close();
         let accepted = t.join().unwrap();
         let received = ch.consume_all(|v| assert_eq!(*v, 7));
