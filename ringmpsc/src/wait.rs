@@ -288,10 +288,11 @@ impl Notifier {
         self.strategy == WaitStrategy::Park
     }
 
-    /// Producer side, after publishing: wakes the consumer if it sleeps
-    /// (WAIT-1). `fenced`: a light barrier already follows the `tail` store
-    /// (a channel's publish issues one for its close check, CH-CLOSE-1), so
-    /// it is not paid twice.
+    /// Producer side, after a reservation's commit: wakes the consumer if
+    /// it sleeps (WAIT-1). `fenced`: a light barrier already follows the
+    /// `tail` store (a channel's commit issues one for its close check,
+    /// CH-CLOSE-1), so it is not paid twice. A push loads the state itself
+    /// and calls [`wake_consumer_seen`](Self::wake_consumer_seen).
     #[inline]
     pub(crate) fn wake_consumer(&self, fenced: bool) {
         if !fenced {

@@ -152,7 +152,9 @@ impl<T> Producer<T> {
     #[inline(never)]
     fn after_signal<F>(&self, published: Published) -> Result<(), Unpushed<F, T>> {
         if published.closing() {
-            // SAFETY: RB-UNIQ-1, as in `try_push_with`, whose push this is.
+            // SAFETY: RB-UNIQ-1, as in `try_push_with`, whose push this is;
+            // the producer has published nothing since (it is `!Sync` and
+            // inside that push).
             if let Some(value) = unsafe { self.ring().settle_closing(&self.cursor) } {
                 return Err(Unpushed::Closed(value));
             }

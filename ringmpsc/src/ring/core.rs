@@ -953,7 +953,8 @@ impl Published {
     }
 }
 
-/// Why [`RingRef::push_with`] published nothing.
+/// Why [`RingRef::push_with`] (or [`RingRef::push_signalled`], with
+/// `settle_closing`) published nothing.
 pub(crate) enum Unpushed<F, T> {
     /// No free slot: the builder, not called.
     Full(F),
