@@ -257,6 +257,65 @@ pub(crate) mod barrier {
                 crate::sync::fence(crate::sync::Ordering::SeqCst);
             }
         }
+
+        /// The light side followed by a Relaxed load of `byte`: a producer's
+        /// one look at its channel's signal after a publish (CH-CLOSE-1,
+        /// WAIT-1).
+        ///
+        /// Where the light side is a compiler fence, the load itself is the
+        /// ordering on x86-64 (BAR-1): a `mov` in inline assembly that may read
+        /// memory, so the compiler keeps every earlier store before it, and
+        /// writes none, so it keeps every value it holds in registers after it.
+        /// A compiler fence forces both ways: every pointer of the handle was
+        /// loaded again after each publish.
+        #[inline(always)]
+        pub(crate) fn load_after(self, byte: &crate::sync::AtomicU8) -> u8 {
+            if self.compiler_fence_only {
+                ordered_load(byte)
+            } else {
+                fenced_load(byte)
+            }
+        }
+    }
+
+    /// [`Light::load_after`] where the light side is a `SeqCst` fence: out
+    /// of line, so the fast path has no fence in it to reload around.
+    #[cold]
+    #[inline(never)]
+    fn fenced_load(byte: &crate::sync::AtomicU8) -> u8 {
+        crate::sync::fence(crate::sync::Ordering::SeqCst);
+        // Relaxed: the fence orders it.
+        byte.load(crate::sync::Ordering::Relaxed)
+    }
+
+    /// [`Light::load_after`] where the light side is a compiler fence.
+    #[cfg(all(target_arch = "x86_64", target_os = "linux", not(loom), not(miri)))]
+    #[inline(always)]
+    fn ordered_load(byte: &crate::sync::AtomicU8) -> u8 {
+        let value: u32;
+        // SAFETY: BAR-1: `byte` is a live `AtomicU8`, and a one-byte `mov`
+        // from it is what its Relaxed load compiles to on x86-64 (atomic at
+        // the machine level, like every aligned load). The assembly writes
+        // only its output register; `readonly` lets it read memory, which
+        // keeps the earlier stores before it in the compiler's order.
+        unsafe {
+            std::arch::asm!(
+                "movzx {value:e}, byte ptr [{byte}]",
+                byte = in(reg) byte.as_ptr(),
+                value = lateout(reg) value,
+                options(nostack, preserves_flags, readonly),
+            );
+        }
+        value as u8
+    }
+
+    /// [`Light::load_after`] where the light side is a compiler fence.
+    #[cfg(not(all(target_arch = "x86_64", target_os = "linux", not(loom), not(miri))))]
+    #[inline(always)]
+    fn ordered_load(byte: &crate::sync::AtomicU8) -> u8 {
+        std::sync::atomic::compiler_fence(crate::sync::Ordering::SeqCst);
+        // Relaxed: the compiler fence and the sleeper's heavy barrier order it.
+        byte.load(crate::sync::Ordering::Relaxed)
     }
 
     /// The slow side: after it, either every other thread's stores before

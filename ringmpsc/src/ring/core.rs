@@ -457,12 +457,11 @@ impl<'a, T> RingRef<'a, T> {
         // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
         // just written (RB-PUB-1).
         unsafe { self.publish(cursor, tail, 1) };
-        // Light barrier: orders the `tail` store before the `signal` load;
-        // pairs with the heavy barrier in `close_and_cut` (CH-CLOSE-1) and
-        // with the one a parking consumer issues after arming (WAIT-1).
-        cursor.light_barrier.issue();
-        // Relaxed: the barrier pairs order it.
-        Ok(Published(signal().load(Ordering::Relaxed)))
+        // Light barrier, then a Relaxed load: orders the `tail` store
+        // before the `signal` load; pairs with the heavy barrier in
+        // `close_and_cut` (CH-CLOSE-1) and with the one a parking consumer
+        // issues after arming (WAIT-1).
+        Ok(Published(cursor.light_barrier.load_after(signal())))
     }
 
     /// Producer, right after a [`push_signalled`](Self::push_signalled)
