@@ -264,7 +264,12 @@ fn close_from_another_thread_while_consuming(push: Push) {
     unsafe impl Send for Shared {}
 
     loom::model(move || {
-        let ring = Arc::new(Shared(RingCore::new_heap(2, false).unwrap(), AtomicU8::new(0)));
+        // As `Notifier::new` makes it under loom, where the light side is a
+        // fence: `FENCE` raised (BAR-1).
+        let ring = Arc::new(Shared(
+            RingCore::new_heap(2, false).unwrap(),
+            AtomicU8::new(crate::wait::FENCE),
+        ));
         let producer = {
             let ring = Arc::clone(&ring);
             thread::spawn(move || {
@@ -278,7 +283,9 @@ fn close_from_another_thread_while_consuming(push: Push) {
                     // SAFETY: as above; the closer raises this signal, and
                     // a closing publish is settled at once.
                     Push::Signalled => {
-                        match unsafe { ring.0.ring().push_signalled(&cursor, || 7, || &ring.1) } {
+                        match unsafe { ring.0.ring().push_signalled(&cursor, || 7, || &ring.1) }
+                            .map(|published| published.ordered(&ring.1))
+                        {
                             Ok(published) if !published.closing() => return 1,
                             Ok(_) => match unsafe { ring.0.ring().settle_closing(&cursor) } {
                                 None => return 1,

@@ -212,9 +212,10 @@ pub(crate) mod barrier {
     }
 
     /// Sets the barrier up before the first producer runs, so producers
-    /// take the cheap side from the start. Idempotent.
-    pub(crate) fn init() {
-        process_wide::init();
+    /// take the cheap side from the start. Idempotent. `true` when the
+    /// light side is a compiler fence, from now on for good.
+    pub(crate) fn init() -> bool {
+        process_wide::init()
     }
 
     /// The fast side: orders this thread's earlier stores before its later
@@ -257,41 +258,22 @@ pub(crate) mod barrier {
                 crate::sync::fence(crate::sync::Ordering::SeqCst);
             }
         }
-
-        /// The light side followed by a Relaxed load of `byte`: a producer's
-        /// one look at its channel's signal after a publish (CH-CLOSE-1,
-        /// WAIT-1).
-        ///
-        /// Where the light side is a compiler fence, the load itself is the
-        /// ordering on x86-64 (BAR-1): a `mov` in inline assembly that may read
-        /// memory, so the compiler keeps every earlier store before it, and
-        /// writes none, so it keeps every value it holds in registers after it.
-        /// A compiler fence forces both ways: every pointer of the handle was
-        /// loaded again after each publish.
-        #[inline(always)]
-        pub(crate) fn load_after(self, byte: &crate::sync::AtomicU8) -> u8 {
-            if self.compiler_fence_only {
-                ordered_load(byte)
-            } else {
-                fenced_load(byte)
-            }
-        }
     }
 
-    /// [`Light::load_after`] where the light side is a `SeqCst` fence: out
-    /// of line, so the fast path has no fence in it to reload around.
-    #[cold]
-    #[inline(never)]
-    fn fenced_load(byte: &crate::sync::AtomicU8) -> u8 {
-        crate::sync::fence(crate::sync::Ordering::SeqCst);
-        // Relaxed: the fence orders it.
-        byte.load(crate::sync::Ordering::Relaxed)
-    }
-
-    /// [`Light::load_after`] where the light side is a compiler fence.
+    /// A channel producer's load of its signal byte right after a publish
+    /// (CH-CLOSE-1, WAIT-1), ordered after the publish in the compiler's
+    /// order only: the light side where it is a compiler fence. Where it
+    /// is a real fence the byte holds `wait::FENCE`, and the producer
+    /// issues [`fence_and_load`] before it trusts the byte.
+    ///
+    /// On x86-64 the load itself is the ordering (BAR-1): a `mov` in
+    /// inline assembly that may read memory, so the compiler keeps every
+    /// earlier store before it, and writes none, so it keeps every value it
+    /// holds in registers after it. A compiler fence forces both ways:
+    /// every pointer of the handle was loaded again after each publish.
     #[cfg(all(target_arch = "x86_64", target_os = "linux", not(loom), not(miri)))]
     #[inline(always)]
-    fn ordered_load(byte: &crate::sync::AtomicU8) -> u8 {
+    pub(crate) fn load_after_publish(byte: &crate::sync::AtomicU8) -> u8 {
         let value: u32;
         // SAFETY: BAR-1: `byte` is a live `AtomicU8`, and a one-byte `mov`
         // from it is what its Relaxed load compiles to on x86-64 (atomic at
@@ -309,12 +291,26 @@ pub(crate) mod barrier {
         value as u8
     }
 
-    /// [`Light::load_after`] where the light side is a compiler fence.
+    /// See the x86-64 version: a compiler fence, then a Relaxed load.
     #[cfg(not(all(target_arch = "x86_64", target_os = "linux", not(loom), not(miri))))]
     #[inline(always)]
-    fn ordered_load(byte: &crate::sync::AtomicU8) -> u8 {
+    pub(crate) fn load_after_publish(byte: &crate::sync::AtomicU8) -> u8 {
         std::sync::atomic::compiler_fence(crate::sync::Ordering::SeqCst);
-        // Relaxed: the compiler fence and the sleeper's heavy barrier order it.
+        // Relaxed: ordered by the compiler fence against the sleeper's
+        // heavy barrier, or, where `wait::FENCE` is set, read again after
+        // `fence_and_load`'s fence.
+        byte.load(crate::sync::Ordering::Relaxed)
+    }
+
+    /// The light side as a `SeqCst` fence, then a Relaxed load of `byte`:
+    /// a producer whose [`load_after_publish`] found `wait::FENCE` (the
+    /// process has no `membarrier`). Out of line: the fast path keeps no
+    /// fence to reload around.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn fence_and_load(byte: &crate::sync::AtomicU8) -> u8 {
+        crate::sync::fence(crate::sync::Ordering::SeqCst);
+        // Relaxed: the fence orders it against the heavy barrier.
         byte.load(crate::sync::Ordering::Relaxed)
     }
 

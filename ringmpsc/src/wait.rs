@@ -161,6 +161,14 @@ pub(crate) const ARMED: u8 = 1;
 /// lowered; a producer that sees it checks its ring's `closed` flag.
 pub(crate) const CLOSING: u8 = 2;
 
+/// A bit of the consumer waiter's state, raised from its creation where
+/// the light barrier is a real fence (no `membarrier`; always under loom
+/// and miri), never lowered: a producer's signal load after its publish
+/// is then not yet ordered, so one that sees this bit issues the fence and
+/// loads the state again (`barrier::fence_and_load`, BAR-1). It puts the
+/// fence's test into the test of the signal a push makes anyway.
+pub(crate) const FENCE: u8 = 4;
+
 /// A slot for one sleeper: the consumer, or the producer of one ring.
 #[derive(Debug)]
 pub(crate) struct Waiter {
@@ -174,8 +182,12 @@ pub(crate) struct Waiter {
 
 impl Waiter {
     pub(crate) fn new() -> Self {
+        Self::with_state(0)
+    }
+
+    fn with_state(state: u8) -> Self {
         Waiter {
-            state: AtomicU8::new(0),
+            state: AtomicU8::new(state),
             sleeper: Mutex::new(None),
         }
     }
@@ -275,9 +287,12 @@ impl Side {
 impl Notifier {
     /// The state for a channel of at most `rings` rings.
     pub(crate) fn new(strategy: WaitStrategy, rings: usize) -> Self {
+        // Decided before the state byte is: `FENCE` only where producers'
+        // light side is a real fence, for the channel's whole life.
+        let fence = if barrier::init() { 0 } else { FENCE };
         Notifier {
             strategy,
-            consumer: Waiter::new(),
+            consumer: Waiter::with_state(fence),
             producers_waiting: AtomicUsize::new(0),
             rooms: (0..rings).map(|_| Waiter::new()).collect(),
         }
@@ -306,9 +321,9 @@ impl Notifier {
         self.consumer.notify();
     }
 
-    /// The byte a channel producer loads after its publish and light
-    /// barrier, for both [`ARMED`] (the consumer sleeps, WAIT-1) and
-    /// [`CLOSING`] (CH-CLOSE-1); see `RingRef::push_signalled`.
+    /// The byte a channel producer loads after its publish, for both
+    /// [`ARMED`] (the consumer sleeps, WAIT-1) and [`CLOSING`]
+    /// (CH-CLOSE-1), and [`FENCE`] (BAR-1); see `RingRef::push_signalled`.
     #[inline]
     pub(crate) fn signal(&self) -> &AtomicU8 {
         &self.consumer.state

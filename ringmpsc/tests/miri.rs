@@ -216,9 +216,10 @@ fn miri_async_producer_and_consumer() {
 /// either fails with its value back or is received; never accepted and
 /// lost. Miri lets a load read any store that the barrier pair does not
 /// rule out, which loom's model of `SeqCst` fences hides: with the closer
-/// raising `CLOSING` after its heavy barrier, or the push loading its
-/// signal without its light barrier, this test fails under miri (checked
-/// by mutation, with miri's default seed, within the 400 rounds; loom's
+/// raising `CLOSING` after its heavy barrier, or the push trusting its
+/// signal without the fence that `FENCE` asks for (BAR-1; under miri the
+/// light side is a fence), this test fails under miri (checked by
+/// mutation, with miri's default seed, within the 400 rounds; loom's
 /// close models pass both).
 #[test]
 fn miri_push_racing_close_is_received_or_returned() {

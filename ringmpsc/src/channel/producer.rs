@@ -144,13 +144,15 @@ impl<T> Producer<T> {
         Ok(())
     }
 
-    /// A push saw a bit raised in the signal: `CLOSING` withdraws it if its
-    /// ring is closed past it (CH-CLOSE-1); `ARMED` wakes the consumer
+    /// A push saw a bit raised in the signal: `FENCE` fences and loads it
+    /// again (BAR-1); then `CLOSING` withdraws the push if its ring is
+    /// closed past it (CH-CLOSE-1), and `ARMED` wakes the consumer
     /// (WAIT-1). Out of line and given only `self`, so the push's fast path
     /// keeps nothing live across it.
     #[cold]
     #[inline(never)]
     fn after_signal<F>(&self, published: Published) -> Result<(), Unpushed<F, T>> {
+        let published = published.ordered(self.notifier().signal());
         if published.closing() {
             // SAFETY: RB-UNIQ-1, as in `try_push_with`, whose push this is;
             // the producer has published nothing since (it is `!Sync` and

@@ -25,7 +25,7 @@ use super::storage::{HeapStorage, InlineStorage, Slot, Storage};
 use crate::error::PushError;
 use crate::metrics::{Counter, MetricsSnapshot};
 use crate::sync::{self, barrier, AtomicBool, AtomicU64, AtomicU8, Ordering};
-use crate::wait::CLOSING;
+use crate::wait::{CLOSING, FENCE};
 
 /// Declares a `const fn`, or a plain `fn` under loom, whose atomics and
 /// cells are not const-constructible.
@@ -447,8 +447,10 @@ impl<'a, T> RingRef<'a, T> {
     ///
     /// # Safety
     /// RB-UNIQ-1, as for [`push`](Self::push); `signal` is the one every
-    /// closer of this ring passes to [`close_and_cut`]; a [`Published`]
-    /// that is [`closing`](Published::closing) is settled before the
+    /// closer of this ring passes to [`close_and_cut`], and holds
+    /// [`FENCE`] unless the light side is a compiler fence; a
+    /// [`Published`] that is not zero is [`ordered`](Published::ordered),
+    /// and settled if [`closing`](Published::closing), before the
     /// producer publishes again.
     #[inline(always)]
     pub(crate) unsafe fn push_signalled<F: FnOnce() -> T>(
@@ -462,11 +464,12 @@ impl<'a, T> RingRef<'a, T> {
         // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
         // just written (RB-PUB-1).
         unsafe { self.publish(cursor, tail, 1) };
-        // Light barrier, then a Relaxed load: orders the `tail` store
+        // The light side, then the load (BAR-1): orders the `tail` store
         // before the `signal` load; pairs with the heavy barrier in
         // `close_and_cut` (CH-CLOSE-1) and with the one a parking consumer
-        // issues after arming (WAIT-1).
-        Ok(Published(cursor.light_barrier.load_after(signal())))
+        // issues after arming (WAIT-1). Where the light side is a fence
+        // the byte holds `FENCE`, and `Published::ordered` fences.
+        Ok(Published(barrier::load_after_publish(signal())))
     }
 
     /// Producer, right after a [`push_signalled`](Self::push_signalled)
@@ -944,6 +947,17 @@ impl<T> RawRing<T> {
 pub(crate) struct Published(u8);
 
 impl Published {
+    /// The signal byte loaded again after a `SeqCst` fence if the first
+    /// load found [`FENCE`]: only then do its other bits count (BAR-1).
+    /// `signal` is the byte the push loaded.
+    #[inline]
+    pub(crate) fn ordered(self, signal: &AtomicU8) -> Published {
+        if self.0 & FENCE == 0 {
+            return self;
+        }
+        Published(barrier::fence_and_load(signal))
+    }
+
     /// The signal byte as loaded.
     #[inline]
     pub(crate) fn seen(self) -> u8 {
