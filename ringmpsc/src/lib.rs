@@ -53,7 +53,7 @@
 //!   allocation and recycling, close, disconnect), `producer` ([`Producer`],
 //!   [`Registrar`], [`SendFuture`]), `ready` ([`ReadyFuture`]), `consumer`
 //!   ([`Channel`], [`RecvFuture`]), `inline` ([`InlineChannel`]),
-//!   `fixed` (the runtime behind [`channel!`](crate::channel)). Waking the
+//!   `fixed` (the runtime behind [`channel!`](macro@crate::channel)). Waking the
 //!   other side belongs to this layer.
 //! - `wait`: [`WaitStrategy`] and the one wake protocol for parked threads
 //!   and task wakers.
