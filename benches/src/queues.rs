@@ -87,7 +87,7 @@ const SMALL_MESSAGE: usize = 16;
 
 /// `ringmpsc::Channel` as a user gets it by default: `Config::default()`
 /// (parking waits) with the workload's ring size; producers block in
-/// `send` (`send_with` for messages over [`SMALL_MESSAGE`] bytes) when
+/// `send` (`send_with` for messages over 16 bytes) when
 /// their ring is full, the consumer waits in `ready` before
 /// each drain with `consume_all`.
 pub type RingMpsc = RingMpscWith<false>;
