@@ -287,8 +287,10 @@ impl Side {
 impl Notifier {
     /// The state for a channel of at most `rings` rings.
     pub(crate) fn new(strategy: WaitStrategy, rings: usize) -> Self {
-        // Decided before the state byte is: `FENCE` only where producers'
-        // light side is a real fence, for the channel's whole life.
+        // Decided here, before the state byte and before any producer of
+        // the channel exists, so producers take the cheap side from their
+        // first publish: `FENCE` only where their light side is a real
+        // fence, for the channel's whole life (CH-CLOSE-1, BAR-1).
         let fence = if barrier::init() { 0 } else { FENCE };
         Notifier {
             strategy,

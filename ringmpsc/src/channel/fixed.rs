@@ -20,7 +20,7 @@ use crate::error::{RecvError, RecvTimeoutError};
 use crate::metrics::MetricsSnapshot;
 use crate::ring::core::{close_and_cut, RawRing, RingCore, RingHeader, RingRef};
 use crate::ring::storage::InlineStorage;
-use crate::sync::{barrier, Arc, AtomicBool, AtomicUsize, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::wait::{Notifier, WaitStrategy, WakeProducersOnDrop};
 
 /// One ring of `N` slots inside a fixed channel. Built only by
@@ -422,9 +422,6 @@ fn ring_block<R: RingSet>(enable_metrics: bool) -> Box<R> {
 /// Builds a fixed channel: one allocation for every ring, then one
 /// producer and one consumer per ring, in the shape of `R`.
 pub fn fixed_channel<R: RingSet>(enable_metrics: bool) -> (R::Producers, R::Consumers, FixedControl) {
-    // Producers take the cheap side of the close handshake from their first
-    // publish (CH-CLOSE-1).
-    barrier::init();
     let block = NonNull::from(Box::leak(ring_block::<R>(enable_metrics)));
     // SAFETY: CH-LIFE-1: the block is freed only when the host made below
     // goes, and every pointer taken from it is kept by a handle of the host.

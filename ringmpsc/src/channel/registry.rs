@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::error::RegisterError;
 use crate::ring::core::{close_and_cut, RawRing, RingCore, RingHeader, RingRef};
 use crate::ring::storage::{HeapStorage, Slot};
-use crate::sync::{barrier, Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering};
+use crate::sync::{Arc, AtomicBool, AtomicPtr, AtomicUsize, Mutex, MutexGuard, Ordering};
 use crate::wait::Notifier;
 
 /// One registry entry: its ring, published once (CH-REG-1), and whether a
@@ -99,9 +99,6 @@ unsafe impl<T: Send> Sync for Shared<T> {}
 impl<T> Shared<T> {
     /// A registry for `config`, with no ring yet.
     pub(crate) fn new(config: Config) -> Self {
-        // Producers take the cheap side of the close handshake from their
-        // first publish (CH-CLOSE-1).
-        barrier::init();
         Shared {
             config,
             entries: (0..config.max_producers)
