@@ -4,7 +4,8 @@
 //! synchronisation at all. (b) An ideal cross-core SPSC ring: a plain
 //! power-of-two buffer, one Release store of `tail` per chunk and one of
 //! `head` per drain, cached indices, nothing else — no close flag, no
-//! metrics, no waking. Its producer writes a chunk as contiguous runs; its
+//! metrics, no waking. Its producer writes a chunk as contiguous runs,
+//! long chunks into the room there is (as a reservation does); its
 //! consumer walks short batches with masked indices and long ones as runs,
 //! backs off when it finds the ring empty and, finding only a few values
 //! while the producer is still publishing, lets a batch gather first
@@ -107,6 +108,18 @@ impl Walk {
     }
 }
 
+/// How much of a chunk the ideal ring's producer writes at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fill {
+    /// Waits until the whole chunk fits, then writes and publishes it:
+    /// one `tail` store per chunk.
+    Whole,
+    /// Writes the room there is, up to the chunk, as soon as one slot is
+    /// free: what `ringmpsc`'s `reserve` and `rtrb`'s `push_partial_slice`
+    /// do. The same as [`Fill::Whole`] for single items.
+    Available,
+}
+
 /// One configuration of the ideal ring, for the study that picks the
 /// ceiling (`bin/limit_study.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,6 +132,8 @@ pub struct IdealVariant {
     /// still publishing (temporal slipping, as `ringmpsc`'s `ready` does:
     /// see [`SLIP_TARGET`]).
     pub slip: bool,
+    /// How the producer fills the ring with a chunk.
+    pub fill: Fill,
 }
 
 /// The slipping consumer's target: with fewer values than this published,
@@ -133,26 +148,47 @@ pub const SLIP_PAUSES: u32 = 8;
 pub const SLIP_MAX: std::time::Duration = std::time::Duration::from_micros(2);
 
 impl IdealVariant {
-    /// The configuration the limit rows run: the fastest one in the study.
-    pub const CEILING: IdealVariant = IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true);
+    /// The configuration the limit rows run for chunks of `chunk`: the
+    /// fastest one in the study. Chunks of [`LONG_CHUNK`] and more fill
+    /// the room there is, as a `ringmpsc` reservation does: on a host
+    /// where that reservation beat the whole-chunk ideal at 4096 (1.15×),
+    /// filling the room raised the ideal's 4096 row 1.135× but cost its
+    /// 64 row 0.87×, so each chunk length takes the fill that is fastest
+    /// for it.
+    pub const fn ceiling(chunk: usize) -> IdealVariant {
+        let fill = if chunk >= LONG_CHUNK {
+            Fill::Available
+        } else {
+            Fill::Whole
+        };
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true, fill)
+    }
 
-    const fn new(empty: EmptyPoll, walk: Walk, slip: bool) -> Self {
-        IdealVariant { empty, walk, slip }
+    const fn new(empty: EmptyPoll, walk: Walk, slip: bool, fill: Fill) -> Self {
+        IdealVariant {
+            empty,
+            walk,
+            slip,
+            fill,
+        }
     }
 
     /// Every configuration, for the study.
-    pub const ALL: [IdealVariant; 8] = [
-        IdealVariant::new(EmptyPoll::Spin, Walk::Masked, false),
-        IdealVariant::new(EmptyPoll::Spin, Walk::Runs, false),
-        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, false),
-        IdealVariant::new(EmptyPoll::Backoff, Walk::Masked, false),
-        IdealVariant::new(EmptyPoll::Backoff, Walk::Runs, false),
-        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, false),
-        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, true),
-        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true),
+    pub const ALL: [IdealVariant; 10] = [
+        IdealVariant::new(EmptyPoll::Spin, Walk::Masked, false, Fill::Whole),
+        IdealVariant::new(EmptyPoll::Spin, Walk::Runs, false, Fill::Whole),
+        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, false, Fill::Whole),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Masked, false, Fill::Whole),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Runs, false, Fill::Whole),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, false, Fill::Whole),
+        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, true, Fill::Whole),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true, Fill::Whole),
+        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, true, Fill::Available),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true, Fill::Available),
     ];
 
-    /// A short label, e.g. `backoff+runs`, with `+slip` when it slips.
+    /// A short label, e.g. `backoff+runs`, with `+slip` when it slips and
+    /// `+available` when it fills the room there is.
     pub fn label(self) -> String {
         let empty = match self.empty {
             EmptyPoll::Spin => "spin",
@@ -163,14 +199,23 @@ impl IdealVariant {
             Walk::Runs => "runs",
             Walk::Hybrid => "hybrid",
         };
-        format!("{empty}+{walk}{}", if self.slip { "+slip" } else { "" })
+        let slip = if self.slip { "+slip" } else { "" };
+        let fill = match self.fill {
+            Fill::Whole => "",
+            Fill::Available => "+available",
+        };
+        format!("{empty}+{walk}{slip}{fill}")
     }
 }
 
+/// The shortest chunk the ceiling writes into the room there is
+/// ([`Fill::Available`]); shorter ones wait until the whole chunk fits.
+pub const LONG_CHUNK: usize = 1024;
+
 /// (b): an ideal SPSC ring of `capacity` slots moving `total` messages in
-/// chunks of `chunk`, in its ceiling configuration.
+/// chunks of `chunk`, in its ceiling configuration for that chunk.
 pub fn ideal_ring<M: Msg>(capacity: usize, total: u64, chunk: usize) -> Sample {
-    ideal_ring_with::<M>(capacity, total, chunk, IdealVariant::CEILING)
+    ideal_ring_with::<M>(capacity, total, chunk, IdealVariant::ceiling(chunk))
 }
 
 /// [`ideal_ring`] in configuration `variant`.
@@ -193,12 +238,22 @@ pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, varian
             start_line.wait();
             let (mut tail, mut cached_head) = (0u64, 0u64);
             while tail < total {
-                let n = (total - tail).min(chunk as u64);
-                while capacity as u64 - (tail - cached_head) < n {
+                let wanted = (total - tail).min(chunk as u64);
+                // The room to wait for: the whole chunk, or one slot.
+                let needed = match variant.fill {
+                    Fill::Whole => wanted,
+                    Fill::Available => 1,
+                };
+                if capacity as u64 - (tail - cached_head) < wanted {
                     // Acquire: pairs with the consumer's Release of `head` (RB-ORD-2).
                     cached_head = ring.head.load(Ordering::Acquire);
-                    std::hint::spin_loop();
+                    while capacity as u64 - (tail - cached_head) < needed {
+                        std::hint::spin_loop();
+                        // Acquire: as above.
+                        cached_head = ring.head.load(Ordering::Acquire);
+                    }
                 }
+                let n = wanted.min(capacity as u64 - (tail - cached_head));
                 if n == 1 {
                     let slot = ring.slots[(tail & mask) as usize].get();
                     // SAFETY: RB-OWN-1: `tail < head + capacity`, so the

@@ -32,3 +32,18 @@ fn unsupported_shapes_are_refused_not_faked() {
     assert!(<GenSpsc as Queue<Small>>::channel(1024, 1, Waiting::Throughput).is_none());
     assert!(<GenSpsc as Queue<Small>>::channel(16384, 1, Waiting::Throughput).is_some());
 }
+
+/// Every configuration of the ideal ring the limit study measures is
+/// exact, on a ring small enough that chunks wrap, partial fills happen
+/// and the producer waits for room (RB-OWN-1, RB-ORD-1/2).
+#[test]
+fn every_ideal_variant_is_exact() {
+    use ringmpsc_benches::ideal::{ideal_ring_with, IdealVariant};
+    use ringmpsc_benches::msg::Small;
+    for variant in IdealVariant::ALL {
+        for (capacity, chunk) in [(64, 1), (64, 7), (64, 64), (1024, 1000)] {
+            let sample = ideal_ring_with::<Small>(capacity, 10_007, chunk, variant);
+            assert!(sample.exact(), "{} chunk {chunk}: checksum off", variant.label());
+        }
+    }
+}

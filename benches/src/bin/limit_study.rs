@@ -77,7 +77,7 @@ fn main() {
         for ((label, rates), ratios) in labels.zip(rates).zip(ratios) {
             let (median, min, max) = median_and_span(rates);
             let (ratio, low, high) = median_and_span(ratios);
-            println!("  {label:<24} {median:>8.1}  [{min:.1}–{max:.1}]  {ratio:>5.2}× [{low:.2}–{high:.2}]");
+            println!("  {label:<38} {median:>8.1}  [{min:.1}–{max:.1}]  {ratio:>5.2}× [{low:.2}–{high:.2}]");
         }
     }
 }
