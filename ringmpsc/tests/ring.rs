@@ -194,6 +194,52 @@ fn handler_panic_in_the_wrapped_run() {
     assert_eq!(count(&d), 12);
 }
 
+/// RB-STAGE-1, RB-PANIC-1, RB-DROP-1: a by-value drain of small values
+/// copies a stage of them out before handing any out. A panic in the first
+/// stage or a later one leaves every value not yet handed out queued, in
+/// order, and each value is dropped exactly once (the staged copies of the
+/// rest are forgotten, not dropped).
+#[test]
+fn handler_panic_mid_stage_leaves_the_staged_values_queued() {
+    assert!(
+        std::mem::size_of::<DropCounter>() <= 16,
+        "a value small enough to be staged"
+    );
+    for panic_at in [3, 40] {
+        let d = drops();
+        let r = ring::<DropCounter>(6); // 64 slots
+        for i in 0..50 {
+            r.push(DropCounter::new(i, &d)).unwrap();
+        }
+        let mut seen = Vec::new();
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            r.consume_batch_owned(|v| {
+                seen.push(v.value);
+                if v.value == panic_at {
+                    panic!("boom");
+                }
+            })
+        }));
+        assert!(result.is_err());
+        assert!(seen.iter().copied().eq(0..=panic_at));
+        assert_eq!(
+            count(&d),
+            panic_at as usize + 1,
+            "only the values handed out were dropped"
+        );
+        assert_eq!(r.len(), 49 - panic_at as usize);
+        let mut rest = Vec::new();
+        r.consume_batch_owned(|v| rest.push(v.value));
+        assert!(
+            rest.iter().copied().eq(panic_at + 1..50),
+            "the rest, once each, in order"
+        );
+        assert_eq!(count(&d), 50);
+        drop(r);
+        assert_eq!(count(&d), 50, "nothing dropped twice");
+    }
+}
+
 /// RB-DROP-1: a fill whose closure panics drops what it wrote and
 /// publishes nothing.
 #[test]
