@@ -1,11 +1,14 @@
 //! Which configuration of the ideal ring is a ceiling, and why the
 //! disruptor beat the old one: every ideal-ring variant
-//! ([`IdealVariant::ALL`]) beside the SPSC libraries, in the same run,
-//! rounds interleaved so that a slow minute of the host hits every row.
+//! ([`IdealVariant::ALL`], on the workload's 16384 slots) and the ceiling
+//! configuration on each ring size the limit rows try ([`ring_sizes`])
+//! beside the SPSC libraries, in the same run, rounds interleaved so that
+//! a slow minute of the host hits every row. Every round is divided by
+//! ringmpsc's: a ceiling stays above 1.0.
 //!
 //! `cargo run --release -p ringmpsc-benches --bin limit_study -- [RUNS [WORKLOAD]]`
 
-use ringmpsc_benches::ideal::{ideal_ring_with, IdealVariant};
+use ringmpsc_benches::ideal::{ideal_ring_with, ring_sizes, IdealVariant};
 use ringmpsc_benches::msg::Small;
 use ringmpsc_benches::suite::{cases, Outcome, Params, CAPACITY};
 
@@ -14,7 +17,7 @@ const WORKLOADS: [(&str, usize); 3] = [("spsc_single", 1), ("spsc_batch64", 64),
 /// The libraries shown beside the variants.
 const LIBRARIES: [&str; 4] = ["ringmpsc", "ringmpsc-busyspin", "rtrb", "disruptor"];
 /// The row every round is divided by (an index into `LIBRARIES`).
-const REFERENCE: usize = 2;
+const REFERENCE: usize = 0;
 
 fn median_and_span(mut v: Vec<f64>) -> (f64, f64, f64) {
     v.sort_by(f64::total_cmp);
@@ -35,19 +38,30 @@ fn main() {
             .iter()
             .filter_map(|l| all.iter().find(|c| c.workload == workload && c.library == *l))
             .collect();
-        let rows = IdealVariant::ALL.len() + libraries.len();
+        // The ideal rings measured: every variant on the workload's
+        // capacity, then the ceiling on each ring size.
+        let ceiling = IdealVariant::ceiling(chunk);
+        let ideals: Vec<(String, IdealVariant, usize)> = IdealVariant::ALL
+            .iter()
+            .map(|v| (format!("ideal {}", v.label()), *v, CAPACITY))
+            .chain(
+                ring_sizes(CAPACITY, chunk)
+                    .map(|slots| (format!("ideal ceiling, {slots} slots"), ceiling, slots)),
+            )
+            .collect();
+        let rows = ideals.len() + libraries.len();
         let mut rates = vec![Vec::new(); rows];
         for run in 0..runs {
             eprint!("\r{workload}: round {}/{runs}", run + 1);
-            for (i, variant) in IdealVariant::ALL.iter().enumerate() {
-                let sample = ideal_ring_with::<Small>(CAPACITY, params.messages, chunk, *variant);
-                assert!(sample.exact(), "ideal {} lost messages", variant.label());
+            for (i, (label, variant, slots)) in ideals.iter().enumerate() {
+                let sample = ideal_ring_with::<Small>(*slots, params.messages, chunk, *variant);
+                assert!(sample.exact(), "{label} lost messages");
                 rates[i].push(sample.rate() / 1e6);
             }
             for (i, case) in libraries.iter().enumerate() {
                 match (case.run)(&params) {
                     Some(Outcome::Rate(sample)) if sample.exact() => {
-                        rates[IdealVariant::ALL.len() + i].push(sample.rate() / 1e6)
+                        rates[ideals.len() + i].push(sample.rate() / 1e6)
                     }
                     _ => panic!("{workload} / {} was not exact", case.library),
                 }
@@ -70,9 +84,9 @@ fn main() {
             "{workload} (M msg/s, median [min–max] of {runs}; ÷ {} per round, median)",
             LIBRARIES[REFERENCE]
         );
-        let labels = IdealVariant::ALL
+        let labels = ideals
             .iter()
-            .map(|v| format!("ideal {}", v.label()))
+            .map(|(label, ..)| label.clone())
             .chain(libraries.iter().map(|c| c.library.to_string()));
         for ((label, rates), ratios) in labels.zip(rates).zip(ratios) {
             let (median, min, max) = median_and_span(rates);
