@@ -724,13 +724,15 @@ impl<'a, T> RingRef<'a, T> {
                 let staged = (count - batch.taken).min(per_stage);
                 for k in 0..staged {
                     let slot = self.slot(head + (batch.taken + k) as u64);
-                    debug_assert!((k + 1) * std::mem::size_of::<T>() <= STAGE_BYTES, "RB-STAGE-1");
                     // SAFETY: RB-STAGE-1: a bitwise copy of a slot below
-                    // `tail` (RB-OWN-2) into the stage, which holds
-                    // `per_stage` values of `T`, aligned (`stages`); the slot
-                    // stays the value's owner until `taken` passes it, and the
-                    // copy is never dropped.
-                    unsafe { copies.add(k).write(slot.with(|slot| slot.read())) };
+                    // `tail` (RB-OWN-2), as `MaybeUninit`: the slot stays
+                    // the value's owner until `taken` passes it.
+                    let copy = slot.with(|slot| unsafe { slot.read() });
+                    debug_assert!((k + 1) * std::mem::size_of::<T>() <= STAGE_BYTES, "RB-STAGE-1");
+                    // SAFETY: RB-STAGE-1: place `k < per_stage` of the
+                    // stage, which holds `per_stage` values of `T` and is
+                    // aligned for them (`stages`); a copy is never dropped.
+                    unsafe { copies.add(k).write(copy) };
                 }
                 for k in 0..staged {
                     // SAFETY: RB-STAGE-1: the copy of the slot at `head +
