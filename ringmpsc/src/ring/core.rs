@@ -863,7 +863,8 @@ const SHORT_BATCH: usize = 256;
 /// stack.
 const STAGE_BYTES: usize = 512;
 
-/// The largest size and alignment of a value `consume_up_to` stages.
+/// The largest value, in bytes, that `consume_up_to` stages (its alignment
+/// is bounded by the stage's, see [`stages`]).
 const STAGED_MAX_SIZE: usize = 16;
 
 /// The stage of `consume_up_to` (RB-STAGE-1): bytes, not `[T; N]`, so that
