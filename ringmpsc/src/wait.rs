@@ -75,6 +75,10 @@ pub enum WaitStrategy {
 /// Checks of the condition an async waiter makes before it arms.
 const SPIN_BEFORE_ARM: usize = 32;
 
+/// An async waiter whose last wait outlasted this after it armed skips
+/// its spin before arming the next time (see [`Waiter::spins`]).
+const SPIN_PAYS_WITHIN: Duration = SPIN_BEFORE_PARK;
+
 /// How long a parking thread spins before it sleeps.
 ///
 /// Long enough that a producer whose ring a busy consumer keeps draining
@@ -172,12 +176,26 @@ pub(crate) const FENCE: u8 = 4;
 /// A slot for one sleeper: the consumer, or the producer of one ring.
 #[derive(Debug)]
 pub(crate) struct Waiter {
-    /// [`ARMED`] while a sleeper is in `sleeper` (or about to be): wakers
+    /// [`ARMED`] while a sleeper is in `slot` (or about to be): wakers
     /// check it after their light barrier. The consumer's also carries
     /// [`CLOSING`]. Both bits change by read-modify-writes, so neither
     /// overwrites the other.
     state: AtomicU8,
-    sleeper: Mutex<Option<Sleeper>>,
+    slot: Mutex<Slot>,
+    /// Whether an async waiter spins before it arms: cleared when its last
+    /// wait, once armed, lasted longer than [`SPIN_PAYS_WITHIN`], set
+    /// again by one that did not. Only the waiting side reads or writes
+    /// it, and it takes no part in the wake protocol, so it is a plain
+    /// `std` atomic, outside what loom models.
+    spins: std::sync::atomic::AtomicBool,
+}
+
+/// What a [`Waiter`]'s lock guards.
+#[derive(Debug, Default)]
+struct Slot {
+    sleeper: Option<Sleeper>,
+    /// When an async waiter first armed in its current wait.
+    armed_at: Option<Instant>,
 }
 
 impl Waiter {
@@ -188,20 +206,37 @@ impl Waiter {
     fn with_state(state: u8) -> Self {
         Waiter {
             state: AtomicU8::new(state),
-            sleeper: Mutex::new(None),
+            slot: Mutex::new(Slot::default()),
+            spins: std::sync::atomic::AtomicBool::new(true),
         }
     }
 
-    fn slot(&self) -> crate::sync::MutexGuard<'_, Option<Sleeper>> {
+    fn slot(&self) -> crate::sync::MutexGuard<'_, Slot> {
         // The slot holds no invariant a panic could break.
-        self.sleeper.lock().unwrap_or_else(|e| e.into_inner())
+        self.slot.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether an async waiter should spin before it arms. A spin of
+    /// [`SPIN_BEFORE_ARM`] checks catches the other side only when it is a
+    /// few hundred nanoseconds away; when the last wait lasted longer than
+    /// [`SPIN_PAYS_WITHIN`] the other side is idle, and the spin would only
+    /// add CPU time to the moment the waiter is woken again: a task that
+    /// shares its CPU with its waker runs later the more CPU it used (in
+    /// the async idle-wake benchmark, the spin and the heavy barrier each
+    /// added about 2 µs to every wake-up).
+    fn spins(&self) -> bool {
+        // Relaxed: see `spins`.
+        self.spins.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Sleeper side, step 1: register, then the caller issues the heavy
     /// barrier and checks its condition again (WAIT-1).
     fn arm(&self, sleeper: Sleeper) {
         let mut slot = self.slot();
-        *slot = Some(sleeper);
+        if matches!(sleeper, Sleeper::Task(_)) && !cfg!(loom) {
+            slot.armed_at.get_or_insert_with(Instant::now);
+        }
+        slot.sleeper = Some(sleeper);
         // Relaxed: ordered before the sleeper's re-check by the heavy
         // barrier that follows; the lock orders it with `notify`.
         self.state.fetch_or(ARMED, Ordering::Relaxed);
@@ -212,7 +247,18 @@ impl Waiter {
         let mut slot = self.slot();
         // Relaxed: under the lock, which `notify` also takes.
         self.state.fetch_and(!ARMED, Ordering::Relaxed);
-        *slot = None;
+        slot.sleeper = None;
+        if let Some(armed_at) = slot.armed_at.take() {
+            self.learn(armed_at.elapsed());
+        }
+    }
+
+    /// Remembers how long an async wait lasted once armed: the next wait
+    /// spins before it arms only if this one was short.
+    fn learn(&self, armed_for: Duration) {
+        // Relaxed: see `spins`.
+        let short = armed_for < SPIN_PAYS_WITHIN;
+        self.spins.store(short, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Waker side, after its progress store and a light barrier: wakes the
@@ -238,7 +284,7 @@ impl Waiter {
             let mut slot = self.slot();
             // Relaxed: under the lock.
             self.state.fetch_and(!ARMED, Ordering::Relaxed);
-            slot.take()
+            slot.sleeper.take()
         };
         // Woken outside the lock, so the sleeper does not block on it.
         if let Some(sleeper) = sleeper {
@@ -535,8 +581,9 @@ impl Notifier {
         // A short spin first, as a parking thread spins: the other side is
         // often a few hundred nanoseconds away, and arming costs the heavy
         // barrier. Bounded well below a microsecond's worth of checks per
-        // poll, so the executor thread is not held. Skipped under loom.
-        if !cfg!(loom) {
+        // poll, so the executor thread is not held. Skipped under loom, and
+        // after a wait that a spin could not have caught (`spins`).
+        if !cfg!(loom) && waiter.spins() {
             for _ in 0..SPIN_BEFORE_ARM {
                 spin_hint();
                 if ready() {
@@ -628,6 +675,31 @@ mod tests {
     /// deadline, and otherwise hands over to parking. No timing decides
     /// the outcome: the second check always comes before the spin first
     /// compares the clock (miri runs far slower than the 50 µs spin).
+    #[test]
+    fn an_async_waiter_spins_again_only_after_a_short_wait() {
+        let waiter = Waiter::new();
+        assert!(waiter.spins(), "a new waiter spins first");
+        waiter.learn(SPIN_PAYS_WITHIN * 2);
+        assert!(!waiter.spins(), "a long wait turns the spin off");
+        waiter.learn(SPIN_PAYS_WITHIN / 2);
+        assert!(waiter.spins(), "a short one turns it back on");
+    }
+
+    #[test]
+    fn only_task_sleepers_are_timed() {
+        let waiter = Waiter::new();
+        waiter.arm(Sleeper::Thread(thread::current()));
+        assert!(waiter.slot().armed_at.is_none(), "a parked thread spins by its own rule");
+        waiter.disarm();
+        waiter.arm(Sleeper::Task(Waker::noop().clone()));
+        let armed_at = waiter.slot().armed_at;
+        assert!(armed_at.is_some());
+        waiter.arm(Sleeper::Task(Waker::noop().clone()));
+        assert_eq!(waiter.slot().armed_at, armed_at, "re-arming keeps the wait's start");
+        waiter.disarm();
+        assert!(waiter.slot().armed_at.is_none(), "disarming ends the wait");
+    }
+
     #[test]
     fn spin_before_park_ends_on_ready_deadline_or_spin() {
         for pace in [Pace::Pause, Pace::Yield] {
