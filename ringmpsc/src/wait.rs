@@ -676,31 +676,6 @@ mod tests {
     /// the outcome: the second check always comes before the spin first
     /// compares the clock (miri runs far slower than the 50 µs spin).
     #[test]
-    fn an_async_waiter_spins_again_only_after_a_short_wait() {
-        let waiter = Waiter::new();
-        assert!(waiter.spins(), "a new waiter spins first");
-        waiter.learn(SPIN_PAYS_WITHIN * 2);
-        assert!(!waiter.spins(), "a long wait turns the spin off");
-        waiter.learn(SPIN_PAYS_WITHIN / 2);
-        assert!(waiter.spins(), "a short one turns it back on");
-    }
-
-    #[test]
-    fn only_task_sleepers_are_timed() {
-        let waiter = Waiter::new();
-        waiter.arm(Sleeper::Thread(thread::current()));
-        assert!(waiter.slot().armed_at.is_none(), "a parked thread spins by its own rule");
-        waiter.disarm();
-        waiter.arm(Sleeper::Task(Waker::noop().clone()));
-        let armed_at = waiter.slot().armed_at;
-        assert!(armed_at.is_some());
-        waiter.arm(Sleeper::Task(Waker::noop().clone()));
-        assert_eq!(waiter.slot().armed_at, armed_at, "re-arming keeps the wait's start");
-        waiter.disarm();
-        assert!(waiter.slot().armed_at.is_none(), "disarming ends the wait");
-    }
-
-    #[test]
     fn spin_before_park_ends_on_ready_deadline_or_spin() {
         for pace in [Pace::Pause, Pace::Yield] {
             let mut checks = 0;
@@ -721,5 +696,34 @@ mod tests {
                 "{pace:?}: park after the spin"
             );
         }
+    }
+
+    /// An async waiter's spin before arming follows its last armed wait:
+    /// off after one longer than `SPIN_PAYS_WITHIN`, on after a shorter one.
+    #[test]
+    fn an_async_waiter_spins_again_only_after_a_short_wait() {
+        let waiter = Waiter::new();
+        assert!(waiter.spins(), "a new waiter spins first");
+        waiter.learn(SPIN_PAYS_WITHIN * 2);
+        assert!(!waiter.spins(), "a long wait turns the spin off");
+        waiter.learn(SPIN_PAYS_WITHIN / 2);
+        assert!(waiter.spins(), "a short one turns it back on");
+    }
+
+    /// Only a task's wait is timed (a thread spins by `spin_before_park`),
+    /// from its first arm to its disarm.
+    #[test]
+    fn only_task_sleepers_are_timed() {
+        let waiter = Waiter::new();
+        waiter.arm(Sleeper::Thread(thread::current()));
+        assert!(waiter.slot().armed_at.is_none(), "a parked thread spins by its own rule");
+        waiter.disarm();
+        waiter.arm(Sleeper::Task(Waker::noop().clone()));
+        let armed_at = waiter.slot().armed_at;
+        assert!(armed_at.is_some());
+        waiter.arm(Sleeper::Task(Waker::noop().clone()));
+        assert_eq!(waiter.slot().armed_at, armed_at, "re-arming keeps the wait's start");
+        waiter.disarm();
+        assert!(waiter.slot().armed_at.is_none(), "disarming ends the wait");
     }
 }
