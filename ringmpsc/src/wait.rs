@@ -221,9 +221,9 @@ impl Waiter {
     /// few hundred nanoseconds away; when the last wait lasted longer than
     /// [`SPIN_PAYS_WITHIN`] the other side is idle, and the spin would only
     /// add CPU time to the moment the waiter is woken again: a task that
-    /// shares its CPU with its waker runs later the more CPU it used (in
-    /// the async idle-wake benchmark, the spin and the heavy barrier each
-    /// added about 2 µs to every wake-up).
+    /// shares its CPU with its waker runs later the more CPU it used (in a
+    /// harness of the async idle-wake benchmark, the spin and the heavy
+    /// barrier each added about 2 µs to every wake-up).
     fn spins(&self) -> bool {
         // Relaxed: see `spins`.
         self.spins.load(std::sync::atomic::Ordering::Relaxed)
@@ -716,13 +716,20 @@ mod tests {
     fn only_task_sleepers_are_timed() {
         let waiter = Waiter::new();
         waiter.arm(Sleeper::Thread(thread::current()));
-        assert!(waiter.slot().armed_at.is_none(), "a parked thread spins by its own rule");
+        assert!(
+            waiter.slot().armed_at.is_none(),
+            "a parked thread spins by its own rule"
+        );
         waiter.disarm();
         waiter.arm(Sleeper::Task(Waker::noop().clone()));
         let armed_at = waiter.slot().armed_at;
         assert!(armed_at.is_some());
         waiter.arm(Sleeper::Task(Waker::noop().clone()));
-        assert_eq!(waiter.slot().armed_at, armed_at, "re-arming keeps the wait's start");
+        assert_eq!(
+            waiter.slot().armed_at,
+            armed_at,
+            "re-arming keeps the wait's start"
+        );
         waiter.disarm();
         assert!(waiter.slot().armed_at.is_none(), "disarming ends the wait");
     }
