@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_utils::Backoff;
 
-use crate::sync::{barrier, spin_hint, thread, yield_now, AtomicU8, AtomicUsize, Mutex, Ordering};
+use crate::sync::{barrier, fence, spin_hint, thread, yield_now, AtomicU8, AtomicUsize, Mutex, Ordering};
 
 /// How a blocked consumer (`recv`, `ready`) or producer (`send`) waits.
 ///
@@ -78,6 +78,13 @@ const SPIN_BEFORE_ARM: usize = 32;
 /// An async waiter whose last wait outlasted this after it armed skips
 /// its spin before arming the next time (see [`Waiter::spins`]).
 const SPIN_PAYS_WITHIN: Duration = SPIN_BEFORE_PARK;
+
+/// An async consumer whose last wait outlasted this after it armed is
+/// idle: it arms with a fence while producers fence too (BAR-2). Long
+/// enough that a fence per publish for the next batch is nothing against
+/// the wait; a wait of a few producer wake-ups (tens of microseconds on a
+/// busy machine) is not idle (`async_spsc` lost a third with 50 µs).
+const IDLE_AFTER: Duration = Duration::from_millis(1);
 
 /// How long a parking thread spins before it sleeps.
 ///
@@ -165,12 +172,16 @@ pub(crate) const ARMED: u8 = 1;
 /// lowered; a producer that sees it checks its ring's `closed` flag.
 pub(crate) const CLOSING: u8 = 2;
 
-/// A bit of the consumer waiter's state, raised from its creation where
-/// the light barrier is a real fence (no `membarrier`; always under loom
-/// and miri), never lowered: a producer's signal load after its publish
-/// is then not yet ordered, so one that sees this bit issues the fence and
-/// loads the state again (`barrier::fence_and_load`, BAR-1). It puts the
-/// fence's test into the test of the signal a push makes anyway.
+/// A bit of the consumer waiter's state: a waker that sees it issues a
+/// `SeqCst` fence and loads the state again before it trusts the other
+/// bits (`barrier::fence_and_load`, BAR-1). Raised from the waiter's
+/// creation and never lowered where the light barrier is a real fence (no
+/// `membarrier`; always under loom and miri): a producer's signal load
+/// after its publish is then not yet ordered. Where `membarrier` serves,
+/// an idle async consumer raises it for a while, so that it can arm with
+/// a fence instead of the heavy barrier (BAR-2, [`Notifier`]'s
+/// `idle_fenced`). It puts the fence's test into the test of the signal a
+/// push makes anyway.
 pub(crate) const FENCE: u8 = 4;
 
 /// A slot for one sleeper: the consumer, or the producer of one ring.
@@ -188,6 +199,9 @@ pub(crate) struct Waiter {
     /// it, and it takes no part in the wake protocol, so it is a plain
     /// `std` atomic, outside what loom models.
     spins: std::sync::atomic::AtomicBool,
+    /// Whether its last armed async wait lasted [`IDLE_AFTER`] or longer;
+    /// only the waiting side touches it, as `spins`.
+    idles: std::sync::atomic::AtomicBool,
 }
 
 /// What a [`Waiter`]'s lock guards.
@@ -208,6 +222,7 @@ impl Waiter {
             state: AtomicU8::new(state),
             slot: Mutex::new(Slot::default()),
             spins: std::sync::atomic::AtomicBool::new(true),
+            idles: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -229,6 +244,12 @@ impl Waiter {
         self.spins.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Whether the last armed async wait lasted [`IDLE_AFTER`] or longer.
+    fn idles(&self) -> bool {
+        // Relaxed: see `idles`.
+        self.idles.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Sleeper side, step 1: register, then the caller issues the heavy
     /// barrier and checks its condition again (WAIT-1).
     fn arm(&self, sleeper: Sleeper) {
@@ -243,22 +264,28 @@ impl Waiter {
     }
 
     /// Sleeper side: leaves no registration behind (WAIT-3).
-    fn disarm(&self) {
+    /// Sleeper side, when its wait ends: takes itself out. `true` when an
+    /// async wait ends that armed on the way.
+    fn disarm(&self) -> bool {
         let mut slot = self.slot();
         // Relaxed: under the lock, which `notify` also takes.
         self.state.fetch_and(!ARMED, Ordering::Relaxed);
         slot.sleeper = None;
-        if let Some(armed_at) = slot.armed_at.take() {
+        let armed_at = slot.armed_at.take();
+        if let Some(armed_at) = armed_at {
             self.learn(armed_at.elapsed());
         }
+        armed_at.is_some()
     }
 
     /// Remembers how long an async wait lasted once armed: the next wait
-    /// spins before it arms only if this one was short.
+    /// spins before it arms only if this one was short, and counts as
+    /// idle if this one was long.
     fn learn(&self, armed_for: Duration) {
-        // Relaxed: see `spins`.
-        let short = armed_for < SPIN_PAYS_WITHIN;
-        self.spins.store(short, std::sync::atomic::Ordering::Relaxed);
+        use std::sync::atomic::Ordering::Relaxed;
+        // Relaxed: see `spins` and `idles`.
+        self.spins.store(armed_for < SPIN_PAYS_WITHIN, Relaxed);
+        self.idles.store(armed_for >= IDLE_AFTER, Relaxed);
     }
 
     /// Waker side, after its progress store and a light barrier: wakes the
@@ -304,6 +331,15 @@ pub(crate) struct Notifier {
     producers_waiting: AtomicUsize,
     /// `rooms[i]`: the producer of ring `i` waiting for room.
     rooms: Box<[Waiter]>,
+    /// Whether the consumer may raise [`FENCE`] while idle (BAR-2): the
+    /// light side is a compiler fence, so the bit is not already up for
+    /// good.
+    may_idle_fence: bool,
+    /// Whether the consumer has [`FENCE`] raised while idle (BAR-2). Only
+    /// the consumer reads or writes it (under `&mut` of the consumer end
+    /// or a future borrowing it); wakers see the bit, not this flag. A
+    /// plain `std` atomic: loom never takes this path (no `membarrier`).
+    idle_fenced: std::sync::atomic::AtomicBool,
 }
 
 /// Why a blocking wait ended.
@@ -343,6 +379,8 @@ impl Notifier {
             consumer: Waiter::with_state(fence),
             producers_waiting: AtomicUsize::new(0),
             rooms: (0..rings).map(|_| Waiter::new()).collect(),
+            may_idle_fence: fence == 0,
+            idle_fenced: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -366,7 +404,21 @@ impl Notifier {
         // The barrier, ours or the publish's, orders the `tail` store
         // before this `armed` load: a barrier orders every earlier store
         // before every later load, whatever loads come between.
-        self.consumer.notify();
+        self.consumer.notify_if_armed(self.consumer_state());
+    }
+
+    /// A waker's load of the consumer's state after its light barrier:
+    /// loaded again after a fence if an idle consumer raised [`FENCE`]
+    /// (BAR-2). Where the bit is up for good the light barrier is already
+    /// a fence, and the first load stands.
+    #[inline]
+    fn consumer_state(&self) -> u8 {
+        // Relaxed: ordered by the caller's light barrier, or by the fence.
+        let state = self.consumer.state.load(Ordering::Relaxed);
+        if state & FENCE != 0 && self.may_idle_fence {
+            return barrier::fence_and_load(&self.consumer.state);
+        }
+        state
     }
 
     /// The byte a channel producer loads after its publish, for both
@@ -417,7 +469,7 @@ impl Notifier {
         // Light barrier: the state change before this call is ordered
         // before the `armed` loads; pairs with the sleepers' heavy barrier.
         barrier::light();
-        self.consumer.notify();
+        self.consumer.notify_if_armed(self.consumer_state());
         self.rooms.iter().for_each(Waiter::notify);
     }
 
@@ -477,6 +529,10 @@ impl Notifier {
                 // spin step multiplies the explored interleavings.
                 if !cfg!(loom) {
                     if let Some(wake) = spin_before_park(&mut ready, deadline, side.pace()) {
+                        if wake == Wake::Ready {
+                            // Values came without a sleep: not idle.
+                            self.end_idle_fence(side);
+                        }
                         return wake;
                     }
                 }
@@ -492,9 +548,9 @@ impl Notifier {
         let _uncount = Uncount { notifier: self, side };
         loop {
             waiter.arm(Sleeper::Thread(thread::current()));
-            // Heavy barrier: orders `armed` before the re-check of `ready`;
-            // pairs with the wakers' light barrier (WAIT-1, WAIT-2).
-            barrier::heavy();
+            // Orders `armed` before the re-check of `ready`; pairs with the
+            // wakers' light barrier (WAIT-1, WAIT-2, BAR-2).
+            self.armed_barrier(side, false);
             if ready() {
                 waiter.disarm();
                 return Wake::Ready;
@@ -594,8 +650,8 @@ impl Notifier {
         }
         self.count_waiting(side, registered);
         waiter.arm(Sleeper::Task(cx.waker().clone()));
-        // Heavy barrier: as in `park` (WAIT-3).
-        barrier::heavy();
+        // As in `park` (WAIT-3, BAR-2).
+        self.armed_barrier(side, true);
         if ready() {
             self.finish(side, registered);
             return Poll::Ready(());
@@ -605,9 +661,68 @@ impl Notifier {
 
     fn finish(&self, side: Side, registered: &mut bool) {
         if self.parks() {
-            self.waiter(side).disarm();
+            let armed = self.waiter(side).disarm();
+            if !armed || !self.waiter(side).idles() {
+                // Values came without an armed wait, or after a short one:
+                // not idle.
+                self.end_idle_fence(side);
+            }
         }
         self.uncount_waiting(side, registered);
+    }
+
+    /// The sleeper's barrier between `arm` and its last check (WAIT-1,
+    /// WAIT-2, WAIT-3): the heavy barrier, except for a consumer that has
+    /// [`FENCE`] raised while idle, which issues a `SeqCst` fence, since
+    /// every waker then fences too (BAR-2). An async consumer whose last
+    /// armed wait was idle ([`IDLE_AFTER`]) raises the bit here, before
+    /// the heavy barrier this arm pays anyway: from then on its arms cost
+    /// a fence, not a system call, and each publish costs its producer a
+    /// fence, until the consumer finds values without an armed wait or
+    /// after a short one ([`end_idle_fence`](Self::end_idle_fence)). In a harness of the
+    /// async idle-wake benchmark the system call, run by the consumer
+    /// while the worker that will wake it waits for the CPU, added about
+    /// 2 µs to every wake-up.
+    fn armed_barrier(&self, side: Side, task: bool) {
+        if let Side::Consumer = side {
+            if self.idle_fenced() {
+                fence(Ordering::SeqCst);
+                return;
+            }
+            if task && self.may_idle_fence && self.consumer.idles() {
+                // BAR-2: raised before the heavy barrier, so every waker's
+                // state load after it sees the bit. Relaxed: the barrier
+                // orders it; only the consumer lowers it.
+                self.consumer.state.fetch_or(FENCE, Ordering::Relaxed);
+                self.set_idle_fenced(true);
+            }
+        }
+        barrier::heavy();
+    }
+
+    /// Lowers the consumer's idle [`FENCE`], if raised (BAR-2): producers
+    /// publish with their compiler fence again, and the consumer's next
+    /// arm issues the heavy barrier.
+    fn end_idle_fence(&self, side: Side) {
+        if let Side::Consumer = side {
+            if self.idle_fenced() {
+                // Relaxed: lowering needs no order; a waker that still sees
+                // the bit only fences once more.
+                self.consumer.state.fetch_and(!FENCE, Ordering::Relaxed);
+                self.set_idle_fenced(false);
+            }
+        }
+    }
+
+    fn idle_fenced(&self) -> bool {
+        // Relaxed: see `idle_fenced`.
+        self.idle_fenced.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn set_idle_fenced(&self, raised: bool) {
+        // Relaxed: see `idle_fenced`.
+        self.idle_fenced
+            .store(raised, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// A waiting future is dropped: it leaves no registration (WAIT-3).
@@ -704,10 +819,15 @@ mod tests {
     fn an_async_waiter_spins_again_only_after_a_short_wait() {
         let waiter = Waiter::new();
         assert!(waiter.spins(), "a new waiter spins first");
+        assert!(!waiter.idles());
         waiter.learn(SPIN_PAYS_WITHIN * 2);
         assert!(!waiter.spins(), "a long wait turns the spin off");
+        assert!(!waiter.idles(), "not idle yet");
+        waiter.learn(IDLE_AFTER);
+        assert!(waiter.idles(), "idle from `IDLE_AFTER` on");
         waiter.learn(SPIN_PAYS_WITHIN / 2);
         assert!(waiter.spins(), "a short one turns it back on");
+        assert!(!waiter.idles());
     }
 
     /// Only a task's wait is timed (a thread spins by `spin_before_park`),
@@ -732,5 +852,45 @@ mod tests {
         );
         waiter.disarm();
         assert!(waiter.slot().armed_at.is_none(), "disarming ends the wait");
+    }
+
+    /// BAR-2: an async consumer whose last armed wait was long raises
+    /// `FENCE` when it next arms, wakers reach it through the fenced load,
+    /// and the bit comes down once values come without an armed wait or
+    /// after a short one.
+    #[test]
+    #[cfg_attr(miri, ignore = "miri has no membarrier, so no idle fence")]
+    fn an_idle_async_consumer_fences_until_values_come_unasked() {
+        let notifier = Notifier::new(WaitStrategy::Park, 1);
+        if !notifier.may_idle_fence {
+            eprintln!("no membarrier here: the fence is up for good");
+            return;
+        }
+        let mut cx = Context::from_waker(Waker::noop());
+        let state = || notifier.consumer.state.load(Ordering::Relaxed);
+        assert!(notifier.poll_consumer(&mut cx, || false).is_pending());
+        assert_eq!(state() & FENCE, 0, "a first wait uses the heavy barrier");
+        std::thread::sleep(IDLE_AFTER * 2);
+        assert!(notifier.poll_consumer(&mut cx, || true).is_ready());
+        assert_eq!(state() & FENCE, 0, "raised only when it arms again");
+        assert!(notifier.poll_consumer(&mut cx, || false).is_pending());
+        assert_eq!(state() & (FENCE | ARMED), FENCE | ARMED, "idle: raised");
+        notifier.wake_consumer(false);
+        assert_eq!(state() & ARMED, 0, "the waker took the sleeper");
+        std::thread::sleep(IDLE_AFTER * 2);
+        assert!(notifier.poll_consumer(&mut cx, || true).is_ready());
+        assert_ne!(state() & FENCE, 0, "a long woken wait keeps it");
+        assert!(notifier.poll_consumer(&mut cx, || true).is_ready());
+        assert_eq!(state() & FENCE, 0, "values without a wait lower it");
+        assert!(!notifier.idle_fenced());
+        // Raised again, then lowered by a short armed wait.
+        std::thread::sleep(IDLE_AFTER * 2);
+        assert!(notifier.poll_consumer(&mut cx, || false).is_pending());
+        std::thread::sleep(IDLE_AFTER * 2);
+        assert!(notifier.poll_consumer(&mut cx, || true).is_ready());
+        assert!(notifier.poll_consumer(&mut cx, || false).is_pending());
+        assert_ne!(state() & FENCE, 0, "idle again: raised");
+        assert!(notifier.poll_consumer(&mut cx, || true).is_ready());
+        assert_eq!(state() & FENCE, 0, "a short armed wait lowers it");
     }
 }

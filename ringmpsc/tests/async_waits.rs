@@ -317,3 +317,45 @@ fn generated_blocking_ready_and_timeout() {
         Err(RecvTimeoutError::Disconnected)
     );
 }
+
+/// WAIT-1, WAIT-4, BAR-2: a consumer task left idle long enough to arm
+/// with a fence instead of the heavy barrier is still reached by every
+/// kind of waker: a push, a committed reservation, a burst (per-producer
+/// FIFO, exact sum) and the last producer's departure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_consumer_task_is_woken_by_every_waker() {
+    const BURST: u64 = 50_000;
+    let mut ch = channel::<u64>(4, 1);
+    let mut producer = ch.register().unwrap();
+    let idle = Duration::from_millis(2);
+    let sender = std::thread::spawn(move || {
+        // Three idle wake-ups by push, then by reservation, then a burst.
+        for v in 0..3 {
+            std::thread::sleep(idle);
+            producer.push(v).unwrap();
+        }
+        for v in 3..6 {
+            std::thread::sleep(idle);
+            let reservation = producer.reserve(1).expect("room");
+            assert_eq!(reservation.copy_from_slice(&[v]), 1);
+        }
+        std::thread::sleep(idle);
+        for v in 6..6 + BURST {
+            producer.send(v).unwrap();
+        }
+        std::thread::sleep(idle);
+        // Dropped here: the departure wakes the idle consumer (WAIT-4).
+    });
+    let received = timeout(LIMIT, async move {
+        let mut received = Vec::new();
+        while ch.ready_async().await.is_ok() {
+            ch.consume_all(|&v| received.push(v));
+        }
+        received
+    })
+    .await
+    .expect("a lost wake-up: the idle consumer was not woken");
+    sender.join().unwrap();
+    assert_eq!(received.len() as u64, 6 + BURST);
+    assert!(received.iter().copied().eq(0..6 + BURST), "FIFO");
+}
