@@ -67,7 +67,9 @@ pub enum WaitStrategy {
     /// waiting for room yields its time slice between checks, so producers
     /// sharing a CPU keep filling their rings), then sleep until the other
     /// side makes progress. Producers pay a load (and a compiler fence) per
-    /// publish to know whether the consumer sleeps.
+    /// publish to know whether the consumer sleeps; while an async consumer
+    /// idles (its last wait lasted 1 ms or more), a fence per publish
+    /// instead, which spares the consumer a system call per wait.
     #[default]
     Park,
 }
