@@ -182,9 +182,9 @@ pub(crate) const CLOSING: u8 = 2;
 /// `membarrier`; always under loom and miri): a producer's signal load
 /// after its publish is then not yet ordered. Where `membarrier` serves,
 /// an idle async consumer raises it for a while, so that it can arm with
-/// a fence instead of the heavy barrier (BAR-2, [`Notifier`]'s
-/// `idle_fenced`). It puts the fence's test into the test of the signal a
-/// push makes anyway.
+/// a fence instead of the heavy barrier (BAR-2,
+/// `Notifier::idle_fenced`). It puts the fence's test into the test of the
+/// signal a push makes anyway.
 pub(crate) const FENCE: u8 = 4;
 
 /// A slot for one sleeper: the consumer, or the producer of one ring.
@@ -338,11 +338,6 @@ pub(crate) struct Notifier {
     /// light side is a compiler fence, so the bit is not already up for
     /// good.
     may_idle_fence: bool,
-    /// Whether the consumer has [`FENCE`] raised while idle (BAR-2). Only
-    /// the consumer reads or writes it (under `&mut` of the consumer end
-    /// or a future borrowing it); wakers see the bit, not this flag. A
-    /// plain `std` atomic: loom never takes this path (no `membarrier`).
-    idle_fenced: std::sync::atomic::AtomicBool,
 }
 
 /// Why a blocking wait ended.
@@ -383,7 +378,6 @@ impl Notifier {
             producers_waiting: AtomicUsize::new(0),
             rooms: (0..rings).map(|_| Waiter::new()).collect(),
             may_idle_fence: fence == 0,
-            idle_fenced: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -697,7 +691,6 @@ impl Notifier {
                 // state load after it sees the bit. Relaxed: the barrier
                 // orders it; only the consumer lowers it.
                 self.consumer.state.fetch_or(FENCE, Ordering::Relaxed);
-                self.set_idle_fenced(true);
             }
         }
         barrier::heavy();
@@ -712,20 +705,16 @@ impl Notifier {
                 // Relaxed: lowering needs no order; a waker that still sees
                 // the bit only fences once more.
                 self.consumer.state.fetch_and(!FENCE, Ordering::Relaxed);
-                self.set_idle_fenced(false);
             }
         }
     }
 
+    /// Whether the consumer has [`FENCE`] raised while idle (BAR-2): where
+    /// it may raise it, only the consumer raises and lowers the bit, so
+    /// the bit is the whole record. Only the consumer asks.
     fn idle_fenced(&self) -> bool {
-        // Relaxed: see `idle_fenced`.
-        self.idle_fenced.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    fn set_idle_fenced(&self, raised: bool) {
-        // Relaxed: see `idle_fenced`.
-        self.idle_fenced
-            .store(raised, std::sync::atomic::Ordering::Relaxed);
+        // Relaxed: the consumer reads back its own stores of the bit.
+        self.may_idle_fence && self.consumer.state.load(Ordering::Relaxed) & FENCE != 0
     }
 
     /// A waiting future is dropped: it leaves no registration (WAIT-3).
@@ -893,6 +882,8 @@ mod tests {
         assert!(notifier.poll_consumer(&mut cx, || true).is_ready());
         assert!(notifier.poll_consumer(&mut cx, || false).is_pending());
         assert_ne!(state() & FENCE, 0, "idle again: raised");
+        // Armed "from the future": a short wait whatever the scheduler does.
+        notifier.consumer.slot().armed_at = Some(Instant::now() + IDLE_AFTER * 1000);
         assert!(notifier.poll_consumer(&mut cx, || true).is_ready());
         assert_eq!(state() & FENCE, 0, "a short armed wait lowers it");
     }
