@@ -128,6 +128,59 @@ fn every_value_is_dropped_exactly_once() {
     assert_eq!(count(&d), 7, "the 3 left in the ring are dropped with it");
 }
 
+thread_local! {
+    /// Drops of [`Homed`] values on this thread: (all, away from home).
+    static HOMED_DROPS: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// A value that knows the address it was written at: its drop counts
+/// itself, and whether it was moved away from there first.
+struct Homed(usize);
+
+impl Drop for Homed {
+    fn drop(&mut self) {
+        let moved = usize::from(self as *const Homed as usize != self.0);
+        HOMED_DROPS.with(|d| d.set((d.get().0 + 1, d.get().1 + moved)));
+    }
+}
+
+/// Writes a [`Homed`] into every slot: each keeps its slot's address.
+fn write_homed(slots: &mut [std::mem::MaybeUninit<Homed>]) {
+    for slot in slots {
+        let home = slot.as_ptr() as usize;
+        slot.write(Homed(home));
+    }
+}
+
+/// RB-DROP-1, CH-DROP-1: the values left queued when a ring, or a
+/// channel's consumer end, goes away are dropped where they sit, not moved
+/// out first (a large value would cost a copy, and a stack frame of its
+/// size, each). Written in place through reservations, so that each knows
+/// its slot's address.
+#[test]
+fn values_left_queued_are_dropped_in_their_slots() {
+    let mut r = ring::<Homed>(3);
+    let mut reservation = r.reserve(5).unwrap();
+    write_homed(reservation.as_mut_slice());
+    // SAFETY: `write_homed` wrote every reserved slot.
+    assert_eq!(unsafe { reservation.commit() }, 5);
+    drop(r);
+    assert_eq!(HOMED_DROPS.get(), (5, 0), "(dropped, moved first) for a ring");
+
+    let ch = ringmpsc::Channel::<Homed>::new(Config::new(3, 1, false)).unwrap();
+    let mut producer = ch.register().unwrap();
+    let mut reservation = producer.reserve(6).unwrap();
+    write_homed(reservation.as_mut_slice());
+    // SAFETY: as above.
+    assert_eq!(unsafe { reservation.commit() }, 6);
+    drop(ch);
+    assert_eq!(
+        HOMED_DROPS.get(),
+        (11, 0),
+        "(dropped, moved first) with a channel's"
+    );
+}
+
 /// RB-PANIC-1, RB-DROP-1: a panicking handler consumes what it was handed,
 /// leaves the rest, and the ring stays usable.
 #[test]

@@ -539,7 +539,7 @@ impl<T> Drop for Channel<T> {
             // SAFETY: RB-UNIQ-1: `&mut self` makes this the only consumer;
             // after the close it reads only below each ring's cut, where no
             // producer publishes any more (CH-CLOSE-1).
-            unsafe { self.ring(i).consume_up_to(usize::MAX, drop) };
+            unsafe { self.ring(i).drop_queued() };
         }
     }
 }

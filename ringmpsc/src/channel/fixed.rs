@@ -561,7 +561,7 @@ impl<T> Drop for FixedConsumer<T> {
         // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only consumer; after
         // the close it reads only below the cut, where no producer
         // publishes any more (CH-CLOSE-1).
-        unsafe { self.ring().consume_up_to(usize::MAX, drop) };
+        unsafe { self.ring().drop_queued() };
     }
 }
 

@@ -781,6 +781,34 @@ impl<'a, T> RingRef<'a, T> {
         count
     }
 
+    /// Consumer: drops every queued value in place, in FIFO order, with
+    /// one `head` store: for an owner that goes away with values still
+    /// queued. Nothing is moved out first, so a large value costs no copy
+    /// (and no stack frame of its size).
+    ///
+    /// If a value's `drop` panics, it counts as consumed and the values
+    /// after it stay queued (RB-PANIC-1).
+    ///
+    /// # Safety
+    /// RB-UNIQ-1: the caller is this ring's only consumer for the call.
+    pub(crate) unsafe fn drop_queued(self) {
+        let Some((mut batch, count)) = self.begin_batch(usize::MAX) else {
+            return;
+        };
+        let head = batch.head;
+        while batch.taken < count {
+            let slot = self.slot(head + batch.taken as u64);
+            // `taken` advances before the drop runs, so a value is dropped
+            // at most once even if its drop unwinds (RB-DROP-1).
+            batch.taken += 1;
+            // SAFETY: RB-OWN-2: `head + taken <= tail`, so the slot holds an
+            // initialised value that belongs to the consumer, and the
+            // producer does not write it until `batch` moves `head` past it;
+            // it is dropped here once and never read again (RB-DROP-1).
+            slot.with_mut(|slot| unsafe { (*slot).assume_init_drop() });
+        }
+    }
+
     /// Consumer: hands up to `limit` values to `f` in place, as (at most
     /// two) contiguous slices in FIFO order, from `head`'s slot to the end
     /// of the buffer, then from its start; each slice's values are dropped
@@ -1114,7 +1142,7 @@ impl<T, S: Storage<T>> Drop for RingCore<T, S> {
         // SAFETY: RB-UNIQ-1: `&mut self` proves no producer or consumer
         // runs, so this is the only consumer; it drops every value left in
         // `[head, tail)` once (RB-DROP-1).
-        unsafe { self.ring().consume_up_to(usize::MAX, drop) };
+        unsafe { self.ring().drop_queued() };
     }
 }
 
