@@ -27,8 +27,12 @@ pub const MAX_PRODUCERS: usize = 128;
 /// lines between the two cores' closest caches, a large one through
 /// slower ones. On a 2-vCPU AMD EPYC guest an ideal SPSC ring of 2048 `u64`
 /// slots (16 KiB) ran single items at 1.3× and batches of 64 at 2.2× the
-/// same ring with 16384 slots (BENCHMARKS.md, "Reading"). The default's
-/// 64 Ki slots favour absorbing bursts over that speed.
+/// same ring with 16384 slots (BENCHMARKS.md, "Reading"). Large messages
+/// can go the other way: on that host 96-byte messages ran 2.3–4× faster
+/// on rings of 16384 or 65536 slots (1.5 and 6 MiB) than on rings of 4096
+/// (384 KiB), single producer or four. Measure on your machine: the
+/// `ring_size_study` benchmark runs both. The default's 64 Ki slots favour
+/// absorbing bursts.
 ///
 /// ```
 /// use ringmpsc::{Config, WaitStrategy};
