@@ -116,7 +116,7 @@ fn main() {
             eprint!("\rround {}/{runs}: {:<48}", round + 1, row.label);
             match (row.run)() {
                 Some(sample) if sample.exact() => rates[i].push(sample.rate() / 1e6),
-                _ => panic!("{} was not exact", row.label),
+                _ => panic!("{} failed or lost messages", row.label),
             }
         }
     }
