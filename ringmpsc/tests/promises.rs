@@ -134,6 +134,40 @@ fn inline_consumer_drop_drops_values_holding_a_producer() {
         .is_closed());
 }
 
+/// RB-DROP-1, RB-PANIC-1, CH-DROP-1: a queued value whose drop panics
+/// while the consumer end goes away counts as dropped; the value after it
+/// stays queued until its ring goes, so each of the three is dropped once.
+#[test]
+fn a_panicking_drop_at_consumer_drop_drops_each_value_once() {
+    struct Bomb {
+        armed: bool,
+        _counter: DropCounter,
+    }
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            if self.armed {
+                panic!("a value's drop panics");
+            }
+        }
+    }
+    let drops = drops();
+    let ch = channel::<Bomb>(3, 1);
+    let producer = ch.register().unwrap();
+    for (i, armed) in [false, true, false].into_iter().enumerate() {
+        let counter = DropCounter::new(i as u64, &drops);
+        assert!(producer
+            .push(Bomb {
+                armed,
+                _counter: counter
+            })
+            .is_ok());
+    }
+    drop(producer);
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(ch)));
+    assert!(dropped.is_err(), "the panic reaches the caller");
+    assert_eq!(count(&drops), 3, "each value dropped exactly once");
+}
+
 /// Values each busy producer has queued; the calls below take fewer.
 const BACKLOG: usize = if cfg!(miri) { 200 } else { 2_000 };
 

@@ -787,8 +787,8 @@ impl<'a, T> RingRef<'a, T> {
     /// (and no stack frame of its size).
     ///
     /// If a value's `drop` panics, it counts as consumed and the values
-    /// after it stay queued (RB-PANIC-1); an owner that is going away then
-    /// leaks them, never drops one twice.
+    /// after it stay queued (RB-PANIC-1), for the ring's own drop if one is
+    /// still to come: none is dropped twice.
     ///
     /// # Safety
     /// RB-UNIQ-1: the caller is this ring's only consumer for the call.
