@@ -266,9 +266,9 @@ impl Waiter {
         self.state.fetch_or(ARMED, Ordering::Relaxed);
     }
 
-    /// Sleeper side: leaves no registration behind (WAIT-3).
-    /// Sleeper side, when its wait ends: takes itself out. `true` when an
-    /// async wait ends that armed on the way.
+    /// Sleeper side, when its wait ends: takes itself out and leaves no
+    /// registration behind (WAIT-3). `true` when an async wait ends that
+    /// armed on the way.
     fn disarm(&self) -> bool {
         let mut slot = self.slot();
         // Relaxed: under the lock, which `notify` also takes.
