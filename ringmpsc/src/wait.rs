@@ -63,10 +63,10 @@ pub enum WaitStrategy {
     BusySpin,
     /// Spin briefly, then `yield` the time slice between checks.
     Yield,
-    /// Wait actively for up to 50 µs (the consumer spins; a producer
-    /// waiting for room yields its time slice between checks, so producers
-    /// sharing a CPU keep filling their rings), then sleep until the other
-    /// side makes progress. Producers pay a load (and a compiler fence) per
+    /// Wait actively for up to 50 µs (the consumer spins, unless its last
+    /// sleep outlasted that; a producer waiting for room yields its time
+    /// slice between checks, so producers sharing a CPU keep filling their
+    /// rings), then sleep until the other side makes progress. Producers pay a load (and a compiler fence) per
     /// publish to know whether the consumer sleeps; while an async consumer
     /// idles (its last wait lasted 1 ms or more), a fence per publish
     /// instead, which spares the consumer a system call per wait.
@@ -77,8 +77,9 @@ pub enum WaitStrategy {
 /// Checks of the condition an async waiter makes before it arms.
 const SPIN_BEFORE_ARM: usize = 32;
 
-/// An async waiter whose last wait outlasted this after it armed skips
-/// its spin before arming the next time (see [`Waiter::spins`]).
+/// A waiter whose last wait outlasted this after it armed skips its spin
+/// the next time: an async waiter's before arming, a consumer thread's
+/// before parking (see [`Waiter::spins`]).
 const SPIN_PAYS_WITHIN: Duration = SPIN_BEFORE_PARK;
 
 /// An async consumer whose last wait outlasted this after it armed is
@@ -196,9 +197,10 @@ pub(crate) struct Waiter {
     /// overwrites the other.
     state: AtomicU8,
     slot: Mutex<Slot>,
-    /// Whether an async waiter spins before it arms: cleared when its last
-    /// wait, once armed, lasted longer than [`SPIN_PAYS_WITHIN`], set
-    /// again by one that did not. Only the waiting side reads or writes
+    /// Whether the waiter spins before it arms (an async waiter) or
+    /// parks (the consumer's thread): cleared when its last wait, once
+    /// armed, lasted longer than [`SPIN_PAYS_WITHIN`], set again by one
+    /// that did not. Only the waiting side reads or writes
     /// it, and it takes no part in the wake protocol, so it is a plain
     /// `std` atomic, outside what loom models.
     spins: std::sync::atomic::AtomicBool,
@@ -285,10 +287,19 @@ impl Waiter {
     /// spins before it arms only if this one was short, and counts as
     /// idle if this one was long.
     fn learn(&self, armed_for: Duration) {
-        use std::sync::atomic::Ordering::Relaxed;
-        // Relaxed: see `spins` and `idles`.
-        self.spins.store(armed_for < SPIN_PAYS_WITHIN, Relaxed);
-        self.idles.store(armed_for >= IDLE_AFTER, Relaxed);
+        self.learn_spin(armed_for);
+        // Relaxed: see `idles`.
+        self.idles
+            .store(armed_for >= IDLE_AFTER, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Remembers how long a wait slept: the next one spins first only if
+    /// this one was short. A parked consumer thread learns only this (the
+    /// idle fence is for tasks, BAR-2).
+    fn learn_spin(&self, slept: Duration) {
+        // Relaxed: see `spins`.
+        self.spins
+            .store(slept < SPIN_PAYS_WITHIN, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Waker side, after its progress store and a light barrier: wakes the
@@ -356,6 +367,17 @@ enum Side {
 }
 
 impl Side {
+    /// Whether a parking thread on this side spins before it parks: a
+    /// producer always (its yields keep producers that share a CPU filling
+    /// their rings, see [`Pace::Yield`]); the consumer unless its last
+    /// sleep outlasted the spin.
+    fn spins_before_park(self, notifier: &Notifier) -> bool {
+        match self {
+            Side::Consumer => notifier.consumer.spins(),
+            Side::Producer(_) => true,
+        }
+    }
+
     fn pace(self) -> Pace {
         match self {
             Side::Consumer => Pace::Pause,
@@ -523,8 +545,10 @@ impl Notifier {
             WaitStrategy::Park => {
                 // Spin first: a wake-up that comes within the spin costs
                 // no syscall on either side. Skipped under loom, where each
-                // spin step multiplies the explored interleavings.
-                if !cfg!(loom) {
+                // spin step multiplies the explored interleavings, and by
+                // a consumer whose last sleep a spin could not have
+                // shortened (`Waiter::spins`).
+                if !cfg!(loom) && side.spins_before_park(self) {
                     if let Some(wake) = spin_before_park(&mut ready, deadline, side.pace()) {
                         if wake == Wake::Ready {
                             // Values came without a sleep: not idle.
@@ -538,7 +562,19 @@ impl Notifier {
         }
     }
 
-    fn park(&self, mut ready: impl FnMut() -> bool, deadline: Option<Instant>, side: Side) -> Wake {
+    fn park(&self, ready: impl FnMut() -> bool, deadline: Option<Instant>, side: Side) -> Wake {
+        if cfg!(loom) || !matches!(side, Side::Consumer) {
+            return self.park_untimed(ready, deadline, side);
+        }
+        // A consumer times its sleep (two clock reads beside a system
+        // call), so that its next wait spins only if this one was short.
+        let parked_at = Instant::now();
+        let wake = self.park_untimed(ready, deadline, side);
+        self.consumer.learn_spin(parked_at.elapsed());
+        wake
+    }
+
+    fn park_untimed(&self, mut ready: impl FnMut() -> bool, deadline: Option<Instant>, side: Side) -> Wake {
         let waiter = self.waiter(side);
         let mut registered = false;
         self.count_waiting(side, &mut registered);
@@ -820,6 +856,63 @@ mod tests {
         waiter.learn(SPIN_PAYS_WITHIN / 2);
         assert!(waiter.spins(), "a short one turns it back on");
         assert!(!waiter.idles());
+    }
+
+    /// A consumer thread's spin before parking follows its last sleep: off
+    /// after one longer than `SPIN_PAYS_WITHIN` (an idle consumer would
+    /// spin for nothing after every value), on after a short one. A
+    /// producer always spins (its yields let producers sharing a CPU fill
+    /// their rings).
+    #[test]
+    #[cfg_attr(miri, ignore = "sleeps to make a long park")]
+    fn a_consumer_thread_spins_again_only_after_a_short_sleep() {
+        let notifier = Notifier::new(WaitStrategy::Park, 1);
+        assert!(
+            Side::Consumer.spins_before_park(&notifier),
+            "a new consumer spins first"
+        );
+        // A long sleep: woken by another thread once the condition holds.
+        let long = Instant::now() + SPIN_PAYS_WITHIN * 40;
+        let consumer = thread::current();
+        let waker = std::thread::spawn(move || {
+            while Instant::now() < long {
+                std::thread::sleep(SPIN_PAYS_WITHIN);
+            }
+            consumer.unpark();
+        });
+        assert_eq!(
+            notifier.wait(|| Instant::now() >= long, None, Side::Consumer),
+            Wake::Ready
+        );
+        waker.join().unwrap();
+        assert!(
+            !Side::Consumer.spins_before_park(&notifier),
+            "a long sleep turns the spin off"
+        );
+        assert!(
+            Side::Producer(0).spins_before_park(&notifier),
+            "a producer spins whatever the consumer learnt"
+        );
+        // The next wait parks at once: its condition fails at the check
+        // after arming, the pending unpark ends the park, the check after
+        // it holds. Only a park learns, and this short one turns the spin
+        // back on; a wait that spun instead would have found the
+        // condition on its second check and learnt nothing.
+        thread::current().unpark();
+        let mut checks = 0;
+        let wake = notifier.wait(
+            || {
+                checks += 1;
+                checks == 2
+            },
+            None,
+            Side::Consumer,
+        );
+        assert_eq!((wake, checks), (Wake::Ready, 2));
+        assert!(
+            Side::Consumer.spins_before_park(&notifier),
+            "a short sleep turns it back on"
+        );
     }
 
     /// Only a task's wait is timed (a thread spins by `spin_before_park`),
