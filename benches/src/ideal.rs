@@ -213,14 +213,29 @@ impl IdealVariant {
 /// ([`Fill::Available`]); shorter ones wait until the whole chunk fits.
 pub const LONG_CHUNK: usize = 1024;
 
-/// The smallest ring [`ideal_ring`] tries.
+/// The smallest ring [`ideal_ring`] tries, unless [`MIN_RING_BYTES`]
+/// allows fewer slots.
 pub const MIN_RING_SLOTS: usize = 1024;
 
+/// The bytes of the smallest ring [`ideal_ring`] tries for large messages:
+/// `ringmpsc` keeps its producer to the first 16 KiB of slots while its
+/// consumer keeps up (its window, RB-WIN-1), so the ceiling tries a ring
+/// that small too (128 slots of 96 bytes).
+pub const MIN_RING_BYTES: usize = 16 * 1024;
+
 /// The ring sizes [`ideal_ring`] tries for a workload of `capacity` slots
-/// and chunks of `chunk`: every power of two from [`MIN_RING_SLOTS`] (or
-/// the chunk, if longer) up to `capacity`.
-pub fn ring_sizes(capacity: usize, chunk: usize) -> impl Iterator<Item = usize> {
-    let smallest = MIN_RING_SLOTS.max(chunk).next_power_of_two().min(capacity);
+/// of `slot_bytes` bytes and chunks of `chunk`: every power of two from
+/// [`MIN_RING_SLOTS`] or the most that fit in [`MIN_RING_BYTES`], if
+/// fewer (or from the chunk, if longer), up to `capacity`.
+pub fn ring_sizes(capacity: usize, chunk: usize, slot_bytes: usize) -> impl Iterator<Item = usize> {
+    let in_bytes = MIN_RING_BYTES / slot_bytes.max(1);
+    let fewest = if in_bytes < MIN_RING_SLOTS {
+        // The largest power of two not above `in_bytes`.
+        1 << (usize::BITS - 1 - in_bytes.max(1).leading_zeros())
+    } else {
+        MIN_RING_SLOTS
+    };
+    let smallest = fewest.max(chunk).next_power_of_two().min(capacity);
     std::iter::successors(Some(smallest), move |&slots| {
         Some(slots * 2).filter(|&s| s <= capacity)
     })
@@ -239,7 +254,7 @@ pub fn ring_sizes(capacity: usize, chunk: usize) -> impl Iterator<Item = usize> 
 pub fn ideal_ring<M: Msg>(capacity: usize, total: u64, chunk: usize) -> Sample {
     let variant = IdealVariant::ceiling(chunk);
     let mut best: Option<Sample> = None;
-    for slots in ring_sizes(capacity, chunk) {
+    for slots in ring_sizes(capacity, chunk, std::mem::size_of::<M>()) {
         let sample = ideal_ring_with::<M>(slots, total, chunk, variant);
         if !sample.exact() {
             return sample;

@@ -1,5 +1,7 @@
 //! Loom model checks of the real ring and channel code (run with
-//! `RUSTFLAGS="--cfg loom"`). Capacities of 2, at most 3 threads; bound the
+//! `RUSTFLAGS="--cfg loom"`). Capacities of 2 (4 where a window skip is
+//! checked: under loom a ring of 4 slots has a window of 2, RB-WIN-1), at
+//! most 3 threads; bound the
 //! search with `LOOM_MAX_PREEMPTIONS`. Ring slots *are* loom cells (the
 //! `sync` shim's `UnsafeCell`), and every read and write of one goes through
 //! `with`/`with_mut` at the moment it happens, so a missing happens-before
@@ -46,6 +48,34 @@ fn loom_publication_and_wrap() {
             }
         }
         assert_eq!(seen, [1, 2, 3]);
+        t.join().unwrap();
+    });
+}
+
+/// RB-WIN-1, RB-ORD-1, RB-ORD-2: five values through a 4-slot ring whose
+/// window is 2. Where the consumer has emptied the ring when the producer
+/// reaches slot 2, the producer skips to the next lap, and while the
+/// consumer still waits at the skip the producer fills the slots past it;
+/// elsewhere it goes on without one. Either way the values arrive in
+/// order, and no slot is written while it is read.
+#[test]
+fn loom_window_skip() {
+    loom::model(|| {
+        let mut ch =
+            Channel::new(Config::new(2, 1, false).with_wait_strategy(WaitStrategy::BusySpin)).unwrap();
+        let p = ch.register().unwrap();
+        let t = thread::spawn(move || {
+            for v in 1..=5 {
+                push_until_accepted(&p, v);
+            }
+        });
+        let mut seen = Vec::new();
+        while seen.len() < 5 {
+            if ch.consume_all(|v| seen.push(*v)) == 0 {
+                thread::yield_now();
+            }
+        }
+        assert_eq!(seen, [1, 2, 3, 4, 5]);
         t.join().unwrap();
     });
 }
@@ -229,7 +259,7 @@ fn loom_fixed_channel() {
 /// (`CloseGuard::Needed`, a reservation's commit).
 #[test]
 fn loom_close_from_another_thread_while_consuming() {
-    close_from_another_thread_while_consuming(Push::Guarded);
+    close_from_another_thread_while_consuming(Push::Guarded, false);
 }
 
 /// CH-CLOSE-1, as above, for a channel producer's push, which loads the
@@ -237,7 +267,17 @@ fn loom_close_from_another_thread_while_consuming() {
 /// (`push_signalled`).
 #[test]
 fn loom_signalled_close_from_another_thread_while_consuming() {
-    close_from_another_thread_while_consuming(Push::Signalled);
+    close_from_another_thread_while_consuming(Push::Signalled, false);
+}
+
+/// CH-CLOSE-1 and RB-WIN-1, as the two above, for a push that skips to
+/// the next lap: a ring of 4 slots (window 2) whose first two values were
+/// read, so the raced push finds it empty at the window's end. A withdrawn
+/// skip leaves `tail` where it was, and the consumer never counts its gap.
+#[test]
+fn loom_close_races_a_window_skip() {
+    close_from_another_thread_while_consuming(Push::Guarded, true);
+    close_from_another_thread_while_consuming(Push::Signalled, true);
 }
 
 /// Which close check the raced push makes.
@@ -247,7 +287,7 @@ enum Push {
     Signalled,
 }
 
-fn close_from_another_thread_while_consuming(push: Push) {
+fn close_from_another_thread_while_consuming(push: Push, skip: bool) {
     use std::sync::Arc;
 
     use crate::ring::core::{close_and_cut, CloseGuard, ProducerCursor, RingCore, Unpushed};
@@ -267,13 +307,23 @@ fn close_from_another_thread_while_consuming(push: Push) {
         // As `Notifier::new` makes it under loom, where the light side is a
         // fence: `FENCE` raised (BAR-1).
         let ring = Arc::new(Shared(
-            RingCore::new_heap(2, false).unwrap(),
+            RingCore::new_heap(if skip { 4 } else { 2 }, false).unwrap(),
             AtomicU8::new(crate::wait::FENCE),
         ));
+        let cursor = ProducerCursor::new();
+        if skip {
+            // Two values in and out before any thread starts: the ring is
+            // empty at the end of its window.
+            for v in [5, 6] {
+                // SAFETY: RB-UNIQ-1: no other thread exists yet.
+                assert!(unsafe { ring.0.ring().push(&cursor, v, CloseGuard::Needed) }.is_ok());
+            }
+            // SAFETY: as above.
+            assert_eq!(unsafe { ring.0.ring().consume_up_to(usize::MAX, drop) }, 2);
+        }
         let producer = {
             let ring = Arc::clone(&ring);
             thread::spawn(move || {
-                let cursor = ProducerCursor::new();
                 let returned = match push {
                     // SAFETY: RB-UNIQ-1: this thread is the ring's only producer.
                     Push::Guarded => match unsafe { ring.0.ring().push(&cursor, 7, CloseGuard::Needed) } {
@@ -292,7 +342,7 @@ fn close_from_another_thread_while_consuming(push: Push) {
                                 Some(v) => v,
                             },
                             Err(Unpushed::Closed(v)) => v,
-                            Err(Unpushed::Full(_)) => panic!("a 2-slot ring with one push is not full"),
+                            Err(Unpushed::Full(_)) => panic!("an empty ring with one push is not full"),
                         }
                     }
                 };

@@ -74,9 +74,15 @@ impl Counter {
     /// Only the counter's single writer may call this.
     #[inline]
     pub(crate) fn bump(&self) {
+        self.add(1);
+    }
+
+    /// Adds `n`; only the counter's single writer may call this.
+    #[inline]
+    pub(crate) fn add(&self, n: u64) {
         // Relaxed: a statistic; single writer, so load + store loses nothing.
         self.0
-            .store(self.0.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            .store(self.0.load(Ordering::Relaxed) + n, Ordering::Relaxed);
     }
 
     #[inline]

@@ -417,6 +417,75 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Runs `ops` on a ring of `2^bits` slots of `T` and on a bounded
+/// `VecDeque` of the values `T` carries, and checks they agree at every
+/// step.
+fn ring_matches_model<T: Copy>(
+    bits: u8,
+    ops: Vec<Op>,
+    make: fn(u32) -> T,
+    value: fn(&T) -> u32,
+) -> Result<(), TestCaseError> {
+    let mut r = ring::<T>(bits);
+    let cap = 1usize << bits;
+    let mut model = VecDeque::new();
+    let mut counter = 0u32;
+    for op in ops {
+        match op {
+            Op::Push(v) => {
+                let res = r.push(make(v));
+                if model.len() < cap {
+                    prop_assert!(res.is_ok());
+                    model.push_back(v);
+                } else {
+                    prop_assert_eq!(value(&res.unwrap_err().into_inner()), v);
+                }
+            }
+            Op::Reserve(n, k) => {
+                let free = cap - model.len();
+                match r.reserve(n) {
+                    None => prop_assert!(n > 0 && free == 0),
+                    Some(res) => {
+                        prop_assert!(res.is_empty() == (n == 0) && res.len() <= n.min(free));
+                        let k = k.min(res.len());
+                        let written = res.write_iter((0..k as u32).map(|i| make(counter + i)));
+                        prop_assert_eq!(written, k);
+                        model.extend((0..k as u32).map(|i| counter + i));
+                        counter += k as u32;
+                    }
+                }
+            }
+            Op::Consume(limit) => {
+                let mut got = Vec::new();
+                let n = r.consume_up_to(limit, |v| got.push(value(v)));
+                let want: Vec<u32> = model.drain(..limit.min(model.len())).collect();
+                prop_assert_eq!(n, want.len());
+                prop_assert_eq!(got, want);
+            }
+        }
+        prop_assert_eq!(r.len(), model.len());
+    }
+    Ok(())
+}
+
+/// A value of 4 KiB: a ring of 16 of them holds more than a window
+/// (RB-WIN-1), so its producer skips to the start of the ring whenever
+/// it finds the ring empty at the window's end.
+#[derive(Clone, Copy)]
+struct Page {
+    value: u32,
+    _rest: [u8; 4092],
+}
+
+impl Page {
+    fn new(value: u32) -> Self {
+        Page {
+            value,
+            _rest: [0; 4092],
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -426,46 +495,91 @@ proptest! {
     #[cfg_attr(miri, ignore)]
     #[test]
     fn ring_matches_vecdeque_model(bits in 1u8..=4, ops in prop::collection::vec(op(), 1..200)) {
-        let mut r = ring::<u32>(bits);
-        let cap = 1usize << bits;
-        let mut model = VecDeque::new();
-        let mut counter = 0u32;
-        for op in ops {
-            match op {
-                Op::Push(v) => {
-                    let res = r.push(v);
-                    if model.len() < cap {
-                        prop_assert!(res.is_ok());
-                        model.push_back(v);
-                    } else {
-                        prop_assert_eq!(res.unwrap_err().into_inner(), v);
-                    }
-                }
-                Op::Reserve(n, k) => {
-                    let free = cap - model.len();
-                    match r.reserve(n) {
-                        None => prop_assert!(n > 0 && free == 0),
-                        Some(res) => {
-                            prop_assert!(res.is_empty() == (n == 0) && res.len() <= n.min(free));
-                            let k = k.min(res.len());
-                            let written = res.write_iter((0..k as u32).map(|i| counter + i));
-                            prop_assert_eq!(written, k);
-                            model.extend((0..k as u32).map(|i| counter + i));
-                            counter += k as u32;
-                        }
-                    }
-                }
-                Op::Consume(limit) => {
-                    let mut got = Vec::new();
-                    let n = r.consume_up_to(limit, |v| got.push(*v));
-                    let want: Vec<u32> = model.drain(..limit.min(model.len())).collect();
-                    prop_assert_eq!(n, want.len());
-                    prop_assert_eq!(got, want);
-                }
-            }
-            prop_assert_eq!(r.len(), model.len());
-        }
+        ring_matches_model::<u32>(bits, ops, |v| v, |v| *v)?;
     }
+
+    /// RB-WIN-1: the same with values large enough that the rings have a
+    /// window: its skips change no value's order, and a ring still holds
+    /// its whole capacity, whenever its consumer stops.
+    #[cfg_attr(miri, ignore)]
+    #[test]
+    fn windowed_ring_matches_vecdeque_model(bits in 2u8..=4, ops in prop::collection::vec(op(), 1..200)) {
+        ring_matches_model::<Page>(bits, ops, Page::new, |p| p.value)?;
+    }
+}
+
+/// The slot a reservation of one slot starts at.
+fn next_slot<T>(r: &mut Ring<T>, base: *const T) -> (usize, ringmpsc::Reservation<'_, T>) {
+    let mut reservation = r.reserve(1).unwrap();
+    let at = reservation.as_mut_slice().as_ptr().cast::<T>();
+    // SAFETY: both point into the ring's one slot buffer.
+    (unsafe { at.offset_from(base) } as usize, reservation)
+}
+
+/// RB-WIN-1: a producer whose consumer keeps the ring empty goes back to
+/// the first slot before it reaches the last, and after such a skip the
+/// ring still takes its whole capacity when the consumer stops; every
+/// value comes out once, in order, and the metrics count values, not
+/// skipped slots.
+#[test]
+fn a_ring_kept_empty_reuses_its_first_slots_and_keeps_its_capacity() {
+    let mut r = Ring::<Page>::new(Config::new(4, 1, true)).unwrap();
+    let capacity = r.capacity();
+    let base = {
+        let mut reservation = r.reserve(0).unwrap();
+        reservation.as_mut_slice().as_ptr().cast::<Page>()
+    };
+    let mut sent = 0u32;
+    let mut slots = Vec::new();
+    for _ in 0..3 * capacity {
+        let (slot, reservation) = next_slot(&mut r, base);
+        slots.push(slot);
+        assert_eq!(reservation.fill_with(|_| Page::new(sent)), 1);
+        let mut got = Vec::new();
+        r.consume_batch(|p| got.push(p.value));
+        assert_eq!(got, [sent]);
+        sent += 1;
+    }
+    let furthest = *slots.iter().max().unwrap();
+    assert!(
+        furthest < capacity - 1,
+        "a consumer that keeps up keeps the producer in the first slots: {slots:?}"
+    );
+    // Empty at a window's end: the next value goes to the first slot, and
+    // the consumer has not yet seen the skip.
+    let window = furthest + 1;
+    while slots.last() != Some(&(window - 1)) {
+        let (slot, reservation) = next_slot(&mut r, base);
+        slots.push(slot);
+        assert_eq!(reservation.fill_with(|_| Page::new(sent)), 1);
+        r.consume_batch(|_| {});
+        sent += 1;
+    }
+    let (slot, reservation) = next_slot(&mut r, base);
+    assert_eq!(
+        slot, 0,
+        "empty at the window's end: the next value goes to the first slot"
+    );
+    assert_eq!(reservation.fill_with(|_| Page::new(sent)), 1);
+    let mut queued = vec![sent];
+    sent += 1;
+    while r.push(Page::new(sent)).is_ok() {
+        queued.push(sent);
+        sent += 1;
+    }
+    assert_eq!(
+        queued.len(),
+        capacity,
+        "a ring after a skip takes its whole capacity"
+    );
+    assert_eq!(r.len(), capacity);
+    let mut got = Vec::new();
+    r.consume_batch(|p| got.push(p.value));
+    assert_eq!(got, queued, "in order, once each");
+    assert_eq!(r.len(), 0);
+    let metrics = r.metrics();
+    assert_eq!(metrics.messages_sent, u64::from(sent));
+    assert_eq!(metrics.messages_received, u64::from(sent));
 }
 
 /// Minor page faults taken by the calling thread so far (Linux).

@@ -364,7 +364,7 @@ fn report(
     );
     let _ = writeln!(
         out,
-        "- Best peer: the fastest of the other crates; the naive decomposition (N rtrb rings polled round-robin) is our own baseline, shown apart. Limit (b): the ideal SPSC ring of the matching chunk, on the fastest ring size from 1024 slots up to the workload's capacity, measured in the same interleaved runs. Every ratio column is the median over rounds of the two rows' ratio within a round, so that a slow spell of the host divides out."
+        "- Best peer: the fastest of the other crates; the naive decomposition (N rtrb rings polled round-robin) is our own baseline, shown apart. Limit (b): the ideal SPSC ring of the matching chunk, on the fastest ring size from 1024 slots (16 KiB of slots for larger messages) up to the workload's capacity, measured in the same interleaved runs. Every ratio column is the median over rounds of the two rows' ratio within a round, so that a slow spell of the host divides out."
     );
     let _ = writeln!(
         out,

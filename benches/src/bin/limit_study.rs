@@ -45,7 +45,7 @@ fn main() {
             .iter()
             .map(|v| (format!("ideal {}", v.label()), *v, CAPACITY))
             .chain(
-                ring_sizes(CAPACITY, chunk)
+                ring_sizes(CAPACITY, chunk, std::mem::size_of::<Small>())
                     .map(|slots| (format!("ideal ceiling, {slots} slots"), ceiling, slots)),
             )
             .collect();

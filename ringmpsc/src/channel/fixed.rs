@@ -49,11 +49,11 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// The ring headers of a set and the slots of its smallest ring, gathered
-/// before its host exists (opaque).
+/// The ring headers of a set with each ring's slots, and the slots of its
+/// smallest ring, gathered before its host exists (opaque).
 #[derive(Debug)]
 pub struct Headers {
-    headers: Vec<NonNull<RingHeader>>,
+    headers: Vec<(NonNull<RingHeader>, usize)>,
     ring_slots: usize,
 }
 
@@ -140,7 +140,7 @@ unsafe impl<T: Send + 'static, const N: usize> RingSet for FixedRing<T, N> {
     }
 
     fn headers(&self, out: &mut Headers) {
-        out.headers.push(NonNull::from(self.core.header()));
+        out.headers.push((NonNull::from(self.core.header()), N));
         out.ring_slots = out.ring_slots.min(N);
     }
 
@@ -300,8 +300,9 @@ pub struct FixedHost {
     /// Producers still alive; at zero, and drained, the channel is
     /// disconnected (CH-DISC-2).
     senders: AtomicUsize,
-    /// Every ring's header, in ring order (CH-LIFE-1: inside `block`).
-    headers: Box<[NonNull<RingHeader>]>,
+    /// Every ring's header and its slots, in ring order (CH-LIFE-1: inside
+    /// `block`).
+    headers: Box<[(NonNull<RingHeader>, usize)]>,
     /// Slots of the smallest ring, which a slipping consumer needs (WAIT-5).
     ring_slots: usize,
     block: NonNull<()>,
@@ -321,11 +322,18 @@ impl FixedHost {
     }
 
     fn rings(&self) -> impl Iterator<Item = &RingHeader> + Clone {
-        self.headers.iter().map(|header| {
+        self.headers.iter().map(|(header, _)| {
             // SAFETY: CH-LIFE-1: the headers live in `block`, which `self`
             // owns for the length of the borrow.
             unsafe { header.as_ref() }
         })
+    }
+
+    /// Each ring's values: snapshots.
+    fn lens(&self) -> impl Iterator<Item = usize> + '_ {
+        self.rings()
+            .zip(self.headers.iter())
+            .map(|(header, (_, slots))| header.len(*slots))
     }
 
     /// Closes every ring and cuts it (CH-CLOSE-1).
@@ -354,11 +362,11 @@ impl FixedHost {
 
 impl Readiness for FixedHost {
     fn has_data(&self) -> bool {
-        self.rings().any(|header| header.len() > 0)
+        self.lens().any(|len| len > 0)
     }
 
     fn gathered(&self) -> Gathered {
-        Gathered::of(self.rings().map(RingHeader::len), self.ring_slots)
+        Gathered::of(self.lens(), self.ring_slots)
     }
 
     fn no_more_senders(&self) -> bool {

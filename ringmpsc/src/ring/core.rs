@@ -45,14 +45,23 @@ pub(crate) use const_unless_loom;
 struct ConsumerLine {
     head: AtomicU64,
     batches: Counter,
+    /// Sequences of window skips that `head` has passed, for the metrics.
+    skipped: Counter,
 }
 
 /// The producer's published line: only the producer writes it; the
-/// consumer reads `tail` on every poll.
+/// consumer reads `tail` on every poll, and `gap` after a `tail` that moved.
 #[derive(Debug)]
 struct ProducerLine {
     tail: AtomicU64,
+    /// The last window skip (RB-WIN-1): its first skipped sequence plus
+    /// one, 0 before the first; the skip runs to the end of that lap.
+    /// Stored before the `tail` that publishes past it, on the same line,
+    /// so the consumer's load of it costs nothing more.
+    gap: AtomicU64,
     full_events: Counter,
+    /// Sequences skipped by window skips, for the metrics.
+    skipped: Counter,
 }
 
 /// The close flag and the cut (CH-CLOSE-1): written once each, by the
@@ -95,8 +104,17 @@ impl RingHeader {
     const_unless_loom! {
         pub(crate) fn new(metrics: bool) -> Self {
             RingHeader {
-                consumer: CachePadded::new(ConsumerLine { head: AtomicU64::new(0), batches: Counter::new() }),
-                producer: CachePadded::new(ProducerLine { tail: AtomicU64::new(0), full_events: Counter::new() }),
+                consumer: CachePadded::new(ConsumerLine {
+                    head: AtomicU64::new(0),
+                    batches: Counter::new(),
+                    skipped: Counter::new(),
+                }),
+                producer: CachePadded::new(ProducerLine {
+                    tail: AtomicU64::new(0),
+                    gap: AtomicU64::new(0),
+                    full_events: Counter::new(),
+                    skipped: Counter::new(),
+                }),
                 close: CachePadded::new(CloseLine { closed: AtomicBool::new(false), cut: AtomicU64::new(0) }),
                 metrics,
             }
@@ -156,8 +174,9 @@ impl RingHeader {
         self.close.closed.load(Ordering::Relaxed)
     }
 
-    /// Values the consumer can still read: a snapshot.
-    pub(crate) fn len(&self) -> usize {
+    /// Values the consumer can still read, in a ring of `capacity` slots:
+    /// a snapshot.
+    pub(crate) fn len(&self, capacity: usize) -> usize {
         // Load `head` first: it only grows, and never past the `tail` loaded
         // after it, so the difference cannot underflow.
         // Acquire: pairs with the consumer's Release store of `head`.
@@ -166,7 +185,51 @@ impl RingHeader {
         let tail = self.producer.tail.load(Ordering::Acquire);
         // A publish past the cut is being withdrawn and will not be read.
         let end = self.known_cut().map_or(tail, |cut| tail.min(cut));
-        end.saturating_sub(head) as usize
+        if end <= head {
+            return 0;
+        }
+        let skipped = self.gap_within(head, end, capacity as u64).map_or(0, Gap::len);
+        // A reader other than the consumer may hold a `head` from before
+        // an earlier skip: a stale snapshot, never more than the capacity.
+        (end.saturating_sub(head).saturating_sub(skipped) as usize).min(capacity)
+    }
+
+    /// The window skip that starts in `[head, end)`, if any (RB-WIN-1):
+    /// at most one can, since a producer skips only when the ring is
+    /// empty. `end` is a `tail` or cut loaded with Acquire; a skip starts
+    /// below it only if that `tail` published past the skip.
+    #[inline]
+    fn gap_within(&self, head: u64, end: u64, capacity: u64) -> Option<Gap> {
+        // Relaxed: stored before the Release store of every `tail` past the
+        // skip, which the caller's Acquire load of `end` saw. A later
+        // skip's record, seen early, starts at or after `end`.
+        let start = self.producer.gap.load(Ordering::Relaxed).checked_sub(1)?;
+        if start < head || start >= end {
+            return None;
+        }
+        Some(Gap::from(start, capacity))
+    }
+}
+
+/// Skipped sequences `[start, end)`: the rest of a lap that a producer
+/// left empty (RB-WIN-1). No slot of theirs holds a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gap {
+    start: u64,
+    end: u64,
+}
+
+impl Gap {
+    /// The skip from `start` to the end of its lap.
+    fn from(start: u64, capacity: u64) -> Self {
+        Gap {
+            start,
+            end: (start | (capacity - 1)) + 1,
+        }
+    }
+
+    fn len(self) -> u64 {
+        self.end - self.start
     }
 }
 
@@ -192,11 +255,12 @@ pub(crate) fn close_and_cut<'a>(signal: &AtomicU8, headers: impl Iterator<Item =
 }
 
 /// The producer's private view of its ring: its own `tail` and how far it
-/// may write without looking at the consumer (`limit`: the last `head` it
-/// loaded plus the capacity, the disruptor's "sequence clear of
-/// consumers"), so it touches the consumer's line only when the ring looks
-/// full and its fast path checks room with one comparison. `Cell`s: a
-/// producer handle is `!Sync`. RB-SEQ-1 keeps `tail <= limit`.
+/// may write without looking at the consumer (`limit`: the room the last
+/// `head` it loaded leaves, the disruptor's "sequence clear of consumers",
+/// or the next window boundary if that comes first, RB-WIN-1), so it
+/// touches the consumer's line only when the ring looks full or a lap's
+/// window ends, and its fast path checks both with one comparison.
+/// `Cell`s: a producer handle is `!Sync`. RB-SEQ-1 keeps `tail <= limit`.
 #[derive(Debug)]
 pub(crate) struct ProducerCursor {
     tail: Cell<u64>,
@@ -217,42 +281,173 @@ impl ProducerCursor {
         }
     }
 
-    /// The next sequence the producer writes.
-    #[inline]
-    pub(crate) fn tail(&self) -> u64 {
-        self.tail.get()
-    }
-
     /// A cursor that takes over a ring from a previous producer (CH-REG-2).
+    /// Its `limit` is its `tail`, so its first push looks at the consumer
+    /// (and at a skip the previous producer left, RB-WIN-1).
     pub(crate) fn attach<T>(ring: RingRef<'_, T>) -> Self {
-        // Acquire: pairs with the Release stores of the previous producer's
-        // tail and of the consumer's head, so both start values are current.
+        // Acquire: pairs with the Release store of the previous producer's
+        // tail, so the start value and the skip record below it are current.
         let tail = ring.header.producer.tail.load(Ordering::Acquire);
-        let head = ring.header.consumer.head.load(Ordering::Acquire);
         ProducerCursor {
             tail: Cell::new(tail),
-            limit: Cell::new(head + ring.slots.len() as u64),
+            limit: Cell::new(tail),
             light_barrier: barrier::Light::current(),
         }
     }
 }
 
-/// The slow half of `RingRef::free_slots`: loads `head` and returns the
-/// free slots. Out of line and given scalars, so the fast path neither
-/// carries its code nor spills a `RingRef` for the call.
+/// Where a producer writes next: at its cursor's `tail` (`from`), or, after
+/// a window skip, at the start of the next lap (`at > from`, RB-WIN-1).
+/// Published by [`RingRef::publish`], which records the skip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Next {
+    from: u64,
+    at: u64,
+}
+
+impl Next {
+    /// No skip: the next slot is the one of `tail`.
+    fn at_tail(tail: u64) -> Self {
+        Next { from: tail, at: tail }
+    }
+}
+
+/// The bytes of slots a ring keeps its producer to while its consumer
+/// keeps up (RB-WIN-1): half of a 32 KiB L1 data cache, so a ring's
+/// working set fits both cores' closest caches. On a 2-vCPU AMD EPYC
+/// guest an ideal ring of 2048 `u64` slots ran single items 1.4× faster
+/// than one of 16384 (one of 16384 slots using only its first 2048 at the
+/// same speed as the small one), and 96-byte values 1.8× faster in 128
+/// slots than in 4096 or 16384.
+const WINDOW_BYTES: usize = 16 * 1024;
+
+/// The window of a ring of `capacity` slots of `T`: the largest power of
+/// two of slots in [`WINDOW_BYTES`], at most the capacity (then there is
+/// no window). Under loom, half of any ring of 4 slots or more, so that
+/// small models skip.
+#[inline]
+fn window<T>(capacity: u64) -> u64 {
+    if cfg!(loom) {
+        return if capacity >= 4 { capacity / 2 } else { capacity };
+    }
+    let size = std::mem::size_of::<T>();
+    if size == 0 {
+        return capacity;
+    }
+    let slots = (WINDOW_BYTES / size).max(1);
+    // The largest power of two not above `slots`.
+    let slots = 1u64 << (usize::BITS - 1 - slots.leading_zeros());
+    slots.min(capacity)
+}
+
+/// What the slow half of a producer's room check found: where it writes
+/// next and how many slots from there are free.
+#[derive(Debug, Clone, Copy)]
+struct Room {
+    next: Next,
+    free: u64,
+}
+
+/// The slow half of the producer's room check, when its `limit` is
+/// reached: loads `head`, decides a window skip at a window boundary
+/// (RB-WIN-1), and sets the next `limit`. `wanted` slots are asked for;
+/// a request longer than the window is not held to it. Out of line and
+/// given scalars, so the fast path neither carries its code nor spills a
+/// `RingRef` for the call.
 #[cold]
 #[inline(never)]
-fn reload_limit(header: &RingHeader, capacity: u64, cursor: &ProducerCursor) -> u64 {
+fn make_room(header: &RingHeader, capacity: u64, window: u64, cursor: &ProducerCursor, wanted: u64) -> Room {
+    let tail = cursor.tail.get();
+    let mask = capacity - 1;
     // Acquire: pairs with the Release store of `head` in `Batch::drop`; the
     // consumer's reads of the slots we are about to reuse happen before our
     // writes (RB-ORD-2).
-    let head = header.consumer.head.load(Ordering::Acquire);
-    let limit = head + capacity;
+    let mut head = header.consumer.head.load(Ordering::Acquire);
+    if window < capacity && tail & mask == window && wanted <= window {
+        head = await_drain(header, tail, head, window);
+        if head == tail {
+            // RB-WIN-1: the ring is empty, so the rest of this lap holds
+            // nothing and the consumer, at `tail`, reads nothing before it;
+            // the next value goes to the start of the next lap. Room to the
+            // next window boundary: `head + capacity` covers it.
+            let at = (tail | mask) + 1;
+            let limit = at + window;
+            debug_assert!(limit <= head + capacity, "RB-WIN-1");
+            cursor.limit.set(limit);
+            return Room {
+                next: Next { from: tail, at },
+                free: window,
+            };
+        }
+    }
+    // RB-WIN-1: while the consumer waits at the start of the last skip, the
+    // skipped slots are free too: the producer may fill a whole capacity
+    // of values past it.
+    // Only a skip this ring's producers published past counts: a skip
+    // whose publish a close withdrew left its record, not its gap.
+    let skipped = header
+        .gap_within(head, head + 1, capacity)
+        .filter(|gap| tail > gap.end)
+        .map_or(0, Gap::len);
+    let room_end = head + capacity + skipped;
+    // The next window boundary after `tail`, where the next skip may come.
+    let boundary = if window < capacity {
+        let lap = tail & !mask;
+        if tail & mask < window {
+            lap + window
+        } else {
+            lap + capacity + window
+        }
+    } else {
+        u64::MAX
+    };
+    let limit = if boundary - tail >= wanted {
+        room_end.min(boundary)
+    } else {
+        room_end
+    };
     cursor.limit.set(limit);
-    let tail = cursor.tail.get();
-    debug_assert!(tail <= limit && limit - tail <= capacity, "RB-SEQ-1");
-    limit - tail
+    debug_assert!(tail <= limit, "RB-SEQ-1");
+    Room {
+        next: Next::at_tail(tail),
+        free: limit - tail,
+    }
 }
+
+/// A producer at a window boundary whose ring holds fewer values than the
+/// window: waits a little for the consumer to empty it, so that it can
+/// skip (RB-WIN-1), while the consumer keeps reading. Returns the last
+/// `head` seen. A consumer that is parked, away on other rings, or
+/// letting a batch gather makes no progress for a few looks: then no skip
+/// this lap, and the producer goes on.
+fn await_drain(header: &RingHeader, tail: u64, mut head: u64, window: u64) -> u64 {
+    if cfg!(loom) || tail - head >= window {
+        return head;
+    }
+    let mut idle_looks = 0;
+    for _ in 0..DRAIN_LOOKS {
+        if head == tail || idle_looks == DRAIN_IDLE_LOOKS {
+            break;
+        }
+        (0..DRAIN_PAUSES).for_each(|_| sync::spin_hint());
+        // Acquire: as the load in `make_room`.
+        let now = header.consumer.head.load(Ordering::Acquire);
+        idle_looks = if now == head { idle_looks + 1 } else { 0 };
+        head = now;
+    }
+    head
+}
+
+/// Pauses between two looks of [`await_drain`] at the consumer's `head`.
+const DRAIN_PAUSES: u32 = 8;
+/// The most looks of one [`await_drain`].
+const DRAIN_LOOKS: u32 = 256;
+/// Looks in a row without progress after which [`await_drain`] gives up:
+/// the consumer stores `head` once per batch, so a batch of a window's
+/// values shows no progress until it ends. On the host of [`WINDOW_BYTES`]
+/// 4 such looks let 1 lap in 5 of `mpsc_2p` go without a skip in slow
+/// spells; 16 skipped at 99 % of the boundaries in every spell.
+const DRAIN_IDLE_LOOKS: u32 = 16;
 
 /// Whether a publish must guard against a close from another thread
 /// (CH-CLOSE-1). A lone ring is closed only by its owner, never while a
@@ -337,16 +532,27 @@ impl<'a, T> RingRef<'a, T> {
         }
     }
 
-    /// Free slots as the producer sees them; reloads `head` only when the
-    /// cached `limit` says fewer than `wanted` are free.
+    /// Where the producer writes next and how many slots are free from
+    /// there; reloads `head` only when the cached `limit` says fewer than
+    /// `wanted` are free (or a window boundary is reached, RB-WIN-1).
     #[inline]
-    fn free_slots(self, cursor: &ProducerCursor, wanted: u64) -> u64 {
+    fn free_slots(self, cursor: &ProducerCursor, wanted: u64) -> Room {
         let tail = cursor.tail.get();
         let free = cursor.limit.get() - tail;
         if free < wanted {
-            return reload_limit(self.header, self.slots.len() as u64, cursor);
+            return self.make_room(cursor, wanted);
         }
-        free
+        Room {
+            next: Next::at_tail(tail),
+            free,
+        }
+    }
+
+    /// [`make_room`] for this ring.
+    #[inline(always)]
+    fn make_room(self, cursor: &ProducerCursor, wanted: u64) -> Room {
+        let capacity = self.slots.len() as u64;
+        make_room(self.header, capacity, window::<T>(capacity), cursor, wanted)
     }
 
     #[inline]
@@ -376,10 +582,11 @@ impl<'a, T> RingRef<'a, T> {
         }
     }
 
-    /// Producer: writes the value `make` builds into the slot of `tail`
-    /// if it is free, and returns that `tail`, unpublished; gives `make`
-    /// back (not called) when the ring is full. The first half of every
-    /// single-value push.
+    /// Producer: writes the value `make` builds into the next slot if one
+    /// is free (the slot of `tail`, or after a window skip the first of
+    /// the next lap, RB-WIN-1), and returns where, unpublished; gives
+    /// `make` back (not called) when the ring is full. The first half of
+    /// every single-value push.
     ///
     /// One load of the cursor's `tail` for the whole push: the slot store
     /// could alias the cursor as far as the compiler knows, so a second
@@ -388,18 +595,24 @@ impl<'a, T> RingRef<'a, T> {
     /// # Safety
     /// RB-UNIQ-1, as for [`push`](Self::push).
     #[inline(always)]
-    unsafe fn write_next<F: FnOnce() -> T>(self, cursor: &ProducerCursor, make: F) -> Result<u64, F> {
+    unsafe fn write_next<F: FnOnce() -> T>(self, cursor: &ProducerCursor, make: F) -> Result<Next, F> {
         let tail = cursor.tail.get();
-        if cursor.limit.get() == tail && reload_limit(self.header, self.slots.len() as u64, cursor) == 0 {
-            return Err(make);
+        let mut next = Next::at_tail(tail);
+        if cursor.limit.get() == tail {
+            let room = self.make_room(cursor, 1);
+            if room.free == 0 {
+                return Err(make);
+            }
+            next = room.next;
         }
-        self.slot(tail).with_mut(|slot| {
-            // SAFETY: RB-OWN-1: at least one slot is free, so the slot of
-            // `tail` belongs to the producer and the consumer does not read it.
+        self.slot(next.at).with_mut(|slot| {
+            // SAFETY: RB-OWN-1: at least one slot is free from `next.at`
+            // (RB-WIN-1 after a skip), so its slot belongs to the producer
+            // and the consumer does not read it.
             unsafe { slot.write(MaybeUninit::new(make())) }
         });
-        self.prefetch_ahead(tail);
-        Ok(tail)
+        self.prefetch_ahead(next.at);
+        Ok(next)
     }
 
     /// Producer: appends the value `make` builds once a slot is known to
@@ -417,16 +630,18 @@ impl<'a, T> RingRef<'a, T> {
         guard: CloseGuard,
     ) -> Result<(), Unpushed<F, T>> {
         // SAFETY: RB-UNIQ-1 is the caller's duty.
-        let tail = unsafe { self.write_next(cursor, make) }.map_err(Unpushed::Full)?;
-        // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
+        let next = unsafe { self.write_next(cursor, make) }.map_err(Unpushed::Full)?;
+        // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `next` was
         // just written (RB-PUB-1).
-        if unsafe { self.publish_unless_closed(cursor, tail, 1, guard) } {
+        if unsafe { self.publish_unless_closed(cursor, next, 1, guard) } {
             return Ok(());
         }
-        // SAFETY: RB-OWN-1: the publish was withdrawn, so the slot of `tail`
+        // SAFETY: RB-OWN-1: the publish was withdrawn, so the slot of `next`
         // is the producer's again and holds the value written above, which
         // the consumer never read (CH-CLOSE-1).
-        let value = self.slot(tail).with(|slot| unsafe { slot.read().assume_init() });
+        let value = self
+            .slot(next.at)
+            .with(|slot| unsafe { slot.read().assume_init() });
         Err(Unpushed::Closed(value))
     }
 
@@ -460,10 +675,10 @@ impl<'a, T> RingRef<'a, T> {
         signal: impl FnOnce() -> &'a AtomicU8,
     ) -> Result<Published, Unpushed<F, T>> {
         // SAFETY: RB-UNIQ-1 is the caller's duty.
-        let tail = unsafe { self.write_next(cursor, make) }.map_err(Unpushed::Full)?;
-        // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
+        let next = unsafe { self.write_next(cursor, make) }.map_err(Unpushed::Full)?;
+        // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `next` was
         // just written (RB-PUB-1).
-        unsafe { self.publish(cursor, tail, 1) };
+        unsafe { self.publish(cursor, next, 1) };
         // The light side, then the load (BAR-1): orders the `tail` store
         // before the `signal` load; pairs with the heavy barrier in
         // `close_and_cut` (CH-CLOSE-1) and with the one a parking consumer
@@ -487,15 +702,24 @@ impl<'a, T> RingRef<'a, T> {
         if !self.header.close.closed.load(Ordering::Relaxed) {
             return None;
         }
-        // The push published exactly the slot before the cursor's `tail`.
-        let tail = cursor.tail.get() - 1;
-        if self.withdraw_past_cut(cursor, tail, 1) {
+        // The push published exactly the slot before the cursor's `tail`,
+        // after a skip if the last one recorded ends there (RB-WIN-1): a
+        // skip's first value is published once, by the push that made it.
+        let at = cursor.tail.get() - 1;
+        let capacity = self.slots.len() as u64;
+        // Relaxed: this producer's own record, or one `attach` acquired.
+        let from = match self.header.producer.gap.load(Ordering::Relaxed).checked_sub(1) {
+            Some(start) if Gap::from(start, capacity).end == at => start,
+            _ => at,
+        };
+        let next = Next { from, at };
+        if self.withdraw_past_cut(cursor, next, 1) {
             return None;
         }
-        // SAFETY: RB-OWN-1: the publish was withdrawn, so the slot of `tail`
+        // SAFETY: RB-OWN-1: the publish was withdrawn, so the slot of `at`
         // is the producer's again and holds the value the push wrote, which
         // the consumer never read (CH-CLOSE-1).
-        Some(self.slot(tail).with(|slot| unsafe { slot.read().assume_init() }))
+        Some(self.slot(at).with(|slot| unsafe { slot.read().assume_init() }))
     }
 
     /// Why a push found no free slot.
@@ -508,9 +732,8 @@ impl<'a, T> RingRef<'a, T> {
         PushError::Full(value)
     }
 
-    /// Producer: publishes the next `count` slots after `tail` (the
-    /// cursor's, as the caller loaded it) unless the ring is closed
-    /// (CH-CLOSE-1). On `false` nothing is published and the
+    /// Producer: publishes the `count` slots from `next` unless the ring
+    /// is closed (CH-CLOSE-1). On `false` nothing is published and the
     /// `count` written values are the caller's again.
     ///
     /// A lone ring checks `closed` first. A channel's ring publishes first
@@ -525,7 +748,7 @@ impl<'a, T> RingRef<'a, T> {
     pub(crate) unsafe fn publish_unless_closed(
         self,
         cursor: &ProducerCursor,
-        tail: u64,
+        next: Next,
         count: usize,
         guard: CloseGuard,
     ) -> bool {
@@ -536,11 +759,11 @@ impl<'a, T> RingRef<'a, T> {
                 return false;
             }
             // SAFETY: RB-UNIQ-1 and RB-PUB-1, the caller's duty.
-            unsafe { self.publish(cursor, tail, count) };
+            unsafe { self.publish(cursor, next, count) };
             return true;
         }
         // SAFETY: RB-UNIQ-1 and RB-PUB-1, the caller's duty.
-        unsafe { self.publish(cursor, tail, count) };
+        unsafe { self.publish(cursor, next, count) };
         // Light barrier: orders the `tail` store before the `closed` load;
         // pairs with the heavy barrier in `close_and_cut`. A compiler fence
         // where a process-wide barrier exists.
@@ -549,27 +772,29 @@ impl<'a, T> RingRef<'a, T> {
         if !closed.load(Ordering::Relaxed) {
             return true;
         }
-        self.withdraw_past_cut(cursor, tail, count)
+        self.withdraw_past_cut(cursor, next, count)
     }
 
-    /// A publish of `count` slots from `tail` saw `closed`: it stands if the
+    /// A publish of `count` slots from `next` saw `closed`: it stands if the
     /// cut covers it, else it is withdrawn (`false`).
     #[cold]
-    fn withdraw_past_cut(self, cursor: &ProducerCursor, tail: u64, count: usize) -> bool {
+    fn withdraw_past_cut(self, cursor: &ProducerCursor, next: Next, count: usize) -> bool {
         let cut = self.header.cut();
-        if tail + count as u64 <= cut {
+        if next.at + count as u64 <= cut {
             // The closer loaded our `tail`: the consumer will read these.
             return true;
         }
         // The closer's load came before our one `tail` store, and every
         // publish still counted in our `tail` stood, so the cut is exactly
-        // `tail`.
-        debug_assert_eq!(cut, tail, "CH-CLOSE-1");
+        // the `tail` before this publish (before its skip, if it made one).
+        debug_assert_eq!(cut, next.from, "CH-CLOSE-1");
         // Once it has seen `closed` the consumer reads only below the cut,
         // and before that only below a `tail` the cut covers, so these slots
-        // are ours again. Release: as any `tail` store; nothing new is in it.
-        self.header.producer.tail.store(tail, Ordering::Release);
-        cursor.tail.set(tail);
+        // are ours again. A skip's record stays, below `tail` no more, so
+        // no reader counts its gap (RB-WIN-1). Release: as any `tail`
+        // store; nothing new is in it.
+        self.header.producer.tail.store(next.from, Ordering::Release);
+        cursor.tail.set(next.from);
         false
     }
 
@@ -592,26 +817,29 @@ impl<'a, T> RingRef<'a, T> {
             return None;
         }
         let capacity = self.slots.len();
-        let index = cursor.tail.get() as usize & (capacity - 1);
         // Zero slots always fit: an empty reservation.
-        let len = if wanted == 0 {
-            0
+        let (next, len) = if wanted == 0 {
+            (Next::at_tail(cursor.tail.get()), 0)
         } else {
             let wanted = wanted.min(capacity) as u64;
-            let free = self.free_slots(cursor, wanted);
-            if free == 0 {
+            let room = self.free_slots(cursor, wanted);
+            if room.free == 0 {
                 self.note_full();
                 return None;
             }
-            (wanted.min(free) as usize).min(capacity - index)
+            let index = room.next.at as usize & (capacity - 1);
+            (room.next, (wanted.min(room.free) as usize).min(capacity - index))
         };
-        // SAFETY: RESV-1: `index..index + len` are free slots after `tail`
-        // (RB-OWN-1) that do not cross the wrap point (RB-SEQ-2); the caller
-        // keeps this the only producer while the reservation lives.
+        let index = next.at as usize & (capacity - 1);
+        // SAFETY: RESV-1: `index..index + len` are free slots from `next`
+        // (RB-OWN-1, RB-WIN-1) that do not cross the wrap point (RB-SEQ-2);
+        // the caller keeps this the only producer while the reservation
+        // lives.
         Some(unsafe {
             Reservation::new(
                 self,
                 cursor,
+                next,
                 &self.slots[index..index + len],
                 after_publish,
                 guard,
@@ -619,17 +847,22 @@ impl<'a, T> RingRef<'a, T> {
         })
     }
 
-    /// Producer: publishes the next `count` slots after `tail`, the
-    /// cursor's (passed in, so a push loads it once); see
-    /// [`publish_unless_closed`](Self::publish_unless_closed) for close.
+    /// Producer: publishes the `count` slots from `next` (the cursor's
+    /// `tail`, passed in so a push loads it once, or after a window skip
+    /// the start of the next lap, whose skip it records first, RB-WIN-1);
+    /// see [`publish_unless_closed`](Self::publish_unless_closed) for
+    /// close.
     ///
     /// # Safety
     /// RB-UNIQ-1, and RB-PUB-1: those `count` slots were reserved and are
     /// initialised.
     #[inline]
-    pub(crate) unsafe fn publish(self, cursor: &ProducerCursor, tail: u64, count: usize) {
-        debug_assert_eq!(tail, cursor.tail.get(), "RB-UNIQ-1: the cursor's own tail");
-        let tail = tail + count as u64;
+    pub(crate) unsafe fn publish(self, cursor: &ProducerCursor, next: Next, count: usize) {
+        debug_assert_eq!(next.from, cursor.tail.get(), "RB-UNIQ-1: the cursor's own tail");
+        if next.at != next.from {
+            self.record_skip(next.from);
+        }
+        let tail = next.at + count as u64;
         debug_assert!(tail <= cursor.limit.get(), "RB-SEQ-1");
         // Release: publishes the slot writes; pairs with the Acquire load
         // of `tail` in `begin_batch` and `len` (RB-ORD-1), and in
@@ -638,12 +871,24 @@ impl<'a, T> RingRef<'a, T> {
         cursor.tail.set(tail);
     }
 
+    /// Producer, publishing past a window skip from `from` (RB-WIN-1):
+    /// records it for the consumer, before the `tail` store that follows
+    /// (Relaxed: that Release store orders it).
+    #[cold]
+    fn record_skip(self, from: u64) {
+        self.header.producer.gap.store(from + 1, Ordering::Relaxed);
+        if self.header.metrics {
+            let gap = Gap::from(from, self.slots.len() as u64);
+            self.header.producer.skipped.add(gap.len());
+        }
+    }
+
     /// Producer: whether a slot is free; loads `head` only when the cached
     /// `limit` says the ring is full (a cached free slot is still free:
     /// only this producer fills the ring).
     #[inline]
     pub(crate) fn has_room(self, cursor: &ProducerCursor) -> bool {
-        self.free_slots(cursor, 1) > 0
+        self.free_slots(cursor, 1).free > 0
     }
 
     /// Consumer: the start of a consume call that takes up to `limit`
@@ -657,7 +902,6 @@ impl<'a, T> RingRef<'a, T> {
         // Acquire: pairs with the Release store of `tail` in `publish`; the
         // slot writes up to `tail` are visible (RB-ORD-1).
         let tail = self.header.producer.tail.load(Ordering::Acquire);
-        debug_assert!(tail - head <= self.slots.len() as u64, "RB-SEQ-1");
         if tail == head {
             // An empty poll: two loads, no barrier; it stores nothing and
             // counts no batch.
@@ -676,6 +920,24 @@ impl<'a, T> RingRef<'a, T> {
             tail
         };
         debug_assert!(head <= end, "CH-CLOSE-1: the consumer read past the cut");
+        // RB-WIN-1: a skip is published only when the ring was empty at its
+        // start, so a skip below `end` starts exactly at `head`, at the end
+        // of the window: the values are all past it. Only there is the
+        // record worth a load (the producer may be writing its line).
+        let capacity = self.slots.len() as u64;
+        let gap = if head & (capacity - 1) == window::<T>(capacity) {
+            self.header.gap_within(head, end, capacity)
+        } else {
+            None
+        };
+        let (head, skipped) = match gap {
+            Some(gap) => {
+                debug_assert_eq!(gap.start, head, "RB-WIN-1");
+                (gap.end, gap.len())
+            }
+            None => (head, 0),
+        };
+        debug_assert!(end - head <= self.slots.len() as u64, "RB-SEQ-1");
         let count = ((end - head) as usize).min(limit);
         if count == 0 {
             return None;
@@ -684,6 +946,7 @@ impl<'a, T> RingRef<'a, T> {
             header: self.header,
             head,
             taken: 0,
+            skipped,
         };
         Some((batch, count))
     }
@@ -855,7 +1118,7 @@ impl<'a, T> RingRef<'a, T> {
 
     /// Values in the ring: a snapshot that may be stale by the time it is read.
     pub(crate) fn len(self) -> usize {
-        self.header.len()
+        self.header.len(self.slots.len())
     }
 
     pub(crate) fn close(self) {
@@ -871,9 +1134,14 @@ impl<'a, T> RingRef<'a, T> {
             return MetricsSnapshot::default();
         }
         // Acquire: pairs with the Release stores of `tail` and `head`, so a
-        // snapshot after a join is exact.
-        let sent = self.header.producer.tail.load(Ordering::Acquire);
-        let received = self.header.consumer.head.load(Ordering::Acquire);
+        // snapshot after a join is exact. Window skips count no message
+        // (RB-WIN-1).
+        // While a push or a batch runs, a sequence and its count of skips
+        // may be one skip apart: a snapshot.
+        let sent = (self.header.producer.tail.load(Ordering::Acquire))
+            .saturating_sub(self.header.producer.skipped.get());
+        let received = (self.header.consumer.head.load(Ordering::Acquire))
+            .saturating_sub(self.header.consumer.skipped.get());
         MetricsSnapshot {
             messages_sent: sent,
             messages_received: received,
@@ -926,8 +1194,12 @@ const PREFETCH_AHEAD: usize = 1024;
 /// handler unwinds (RB-PANIC-1).
 struct Batch<'a> {
     header: &'a RingHeader,
+    /// The batch's first sequence: past the window skip it started with,
+    /// if any (RB-WIN-1).
     head: u64,
     taken: usize,
+    /// The sequences of that skip, for the metrics.
+    skipped: u64,
 }
 
 impl Drop for Batch<'_> {
@@ -942,6 +1214,7 @@ impl Drop for Batch<'_> {
             .store(self.head + self.taken as u64, Ordering::Release);
         if self.header.metrics {
             self.header.consumer.batches.bump();
+            self.header.consumer.skipped.add(self.skipped);
         }
     }
 }

@@ -13,7 +13,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
-use super::core::{CloseGuard, ProducerCursor, RingRef};
+use super::core::{CloseGuard, Next, ProducerCursor, RingRef};
 use super::storage::Slot;
 
 /// What runs after a reservation is published. The ring knows nothing of
@@ -47,6 +47,9 @@ pub(crate) trait AfterPublish {
 pub struct Reservation<'a, T> {
     ring: RingRef<'a, T>,
     cursor: &'a ProducerCursor,
+    /// Where the slots start: at the cursor's `tail`, or past a window
+    /// skip that the commit records (RB-WIN-1).
+    next: Next,
     /// RESV-1: the reserved slots, free and owned by this producer.
     slots: &'a [Slot<T>],
     after_publish: Option<&'a dyn AfterPublish>,
@@ -57,11 +60,12 @@ pub struct Reservation<'a, T> {
 impl<'a, T> Reservation<'a, T> {
     /// # Safety
     /// RESV-1: `slots` are free slots of `ring` just reserved through
-    /// `cursor`, starting at its `tail`, and no other producer or
-    /// reservation of the ring exists while this one lives.
+    /// `cursor`, starting at `next`, and no other producer or reservation
+    /// of the ring exists while this one lives.
     pub(crate) unsafe fn new(
         ring: RingRef<'a, T>,
         cursor: &'a ProducerCursor,
+        next: Next,
         slots: &'a [Slot<T>],
         after_publish: Option<&'a dyn AfterPublish>,
         guard: CloseGuard,
@@ -69,6 +73,7 @@ impl<'a, T> Reservation<'a, T> {
         Reservation {
             ring,
             cursor,
+            next,
             slots,
             after_publish,
             guard,
@@ -142,7 +147,7 @@ impl<'a, T> Reservation<'a, T> {
         // are initialised; RB-UNIQ-1: the reservation holds the producer.
         if !unsafe {
             self.ring
-                .publish_unless_closed(self.cursor, self.cursor.tail(), k, self.guard)
+                .publish_unless_closed(self.cursor, self.next, k, self.guard)
         } {
             // CH-CLOSE-1: closed since the reservation was taken, and the
             // publish withdrawn. RB-DROP-1: the caller promised the `k`
