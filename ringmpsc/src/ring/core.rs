@@ -440,13 +440,15 @@ fn await_drain(header: &RingHeader, tail: u64, mut head: u64, window: u64) -> u6
 
 /// Pauses between two looks of [`await_drain`] at the consumer's `head`.
 const DRAIN_PAUSES: u32 = 8;
-/// The most looks of one [`await_drain`].
-const DRAIN_LOOKS: u32 = 256;
+/// The most looks of one [`await_drain`]: it spins at most some 512
+/// pauses, a few microseconds, at a window's end.
+const DRAIN_LOOKS: u32 = 64;
 /// Looks in a row without progress after which [`await_drain`] gives up:
 /// the consumer stores `head` once per batch, so a batch of a window's
 /// values shows no progress until it ends. On the host of [`WINDOW_BYTES`]
 /// 4 such looks let 1 lap in 5 of `mpsc_2p` go without a skip in slow
-/// spells; 16 skipped at 99 % of the boundaries in every spell.
+/// spells (0.73× its rate with 16); 16 skipped at 99 % of the boundaries
+/// in every spell, and 64 looks at most ran as fast as 256.
 const DRAIN_IDLE_LOOKS: u32 = 16;
 
 /// Whether a publish must guard against a close from another thread
