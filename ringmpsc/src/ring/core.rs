@@ -340,6 +340,15 @@ fn window<T>(capacity: u64) -> u64 {
     slots.min(capacity)
 }
 
+/// Whether sequence `seq` is at the end of a window (RB-WIN-1): a multiple
+/// of the window inside a lap, where a producer may skip the rest of the
+/// lap and where a consumer may find a skip. Never in a ring without a
+/// window.
+#[inline]
+fn at_window_end(seq: u64, window: u64, capacity: u64) -> bool {
+    window < capacity && seq & (window - 1) == 0 && seq & (capacity - 1) != 0
+}
+
 /// What the slow half of a producer's room check found: where it writes
 /// next and how many slots from there are free.
 #[derive(Debug, Clone, Copy)]
@@ -363,13 +372,14 @@ fn make_room(header: &RingHeader, capacity: u64, window: u64, cursor: &ProducerC
     // consumer's reads of the slots we are about to reuse happen before our
     // writes (RB-ORD-2).
     let mut head = header.consumer.head.load(Ordering::Acquire);
-    if window < capacity && tail & mask == window && wanted <= window {
+    if at_window_end(tail, window, capacity) && wanted <= window {
         head = await_drain(header, tail, head, window);
         if head == tail {
             // RB-WIN-1: the ring is empty, so the rest of this lap holds
             // nothing and the consumer, at `tail`, reads nothing before it;
             // the next value goes to the start of the next lap. Room to the
-            // next window boundary: `head + capacity` covers it.
+            // next window's end: `head + capacity` covers it, since `tail`
+            // is at least a window into its lap.
             let at = (tail | mask) + 1;
             let limit = at + window;
             debug_assert!(limit <= head + capacity, "RB-WIN-1");
@@ -390,13 +400,14 @@ fn make_room(header: &RingHeader, capacity: u64, window: u64, cursor: &ProducerC
         .filter(|gap| tail > gap.end)
         .map_or(0, Gap::len);
     let room_end = head + capacity + skipped;
-    // The next window boundary after `tail`, where the next skip may come.
+    // The next window's end after `tail`, where the next skip may come: the
+    // next multiple of the window that is not the start of a lap.
     let boundary = if window < capacity {
-        let lap = tail & !mask;
-        if tail & mask < window {
-            lap + window
+        let next = (tail | (window - 1)) + 1;
+        if next & mask == 0 {
+            next + window
         } else {
-            lap + capacity + window
+            next
         }
     } else {
         u64::MAX
@@ -927,7 +938,7 @@ impl<'a, T> RingRef<'a, T> {
         // of the window: the values are all past it. Only there is the
         // record worth a load (the producer may be writing its line).
         let capacity = self.slots.len() as u64;
-        let gap = if head & (capacity - 1) == window::<T>(capacity) {
+        let gap = if at_window_end(head, window::<T>(capacity), capacity) {
             self.header.gap_within(head, end, capacity)
         } else {
             None
