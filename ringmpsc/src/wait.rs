@@ -862,29 +862,32 @@ mod tests {
     /// after one longer than `SPIN_PAYS_WITHIN` (an idle consumer would
     /// spin for nothing after every value), on after a short one. A
     /// producer always spins (its yields let producers sharing a CPU fill
-    /// their rings).
+    /// their rings). No timing decides the outcome: the long sleep ends
+    /// only after a `sleep` that started once the consumer had armed, and
+    /// whether a wait spun shows in its first check, made before arming
+    /// (a spin) or after (none).
     #[test]
     #[cfg_attr(miri, ignore = "sleeps to make a long park")]
     fn a_consumer_thread_spins_again_only_after_a_short_sleep() {
         let notifier = Notifier::new(WaitStrategy::Park, 1);
+        let armed = || notifier.consumer.state.load(Ordering::Relaxed) & ARMED != 0;
         assert!(
             Side::Consumer.spins_before_park(&notifier),
             "a new consumer spins first"
         );
-        // A long sleep: woken by another thread once the condition holds.
-        let long = Instant::now() + SPIN_PAYS_WITHIN * 40;
-        let consumer = thread::current();
-        let waker = std::thread::spawn(move || {
-            while Instant::now() < long {
-                std::thread::sleep(SPIN_PAYS_WITHIN);
-            }
-            consumer.unpark();
+        let woken = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while !armed() {
+                    std::thread::yield_now();
+                }
+                std::thread::sleep(SPIN_PAYS_WITHIN * 2);
+                woken.store(true, std::sync::atomic::Ordering::Release);
+                notifier.wake_consumer(false);
+            });
+            let ready = || woken.load(std::sync::atomic::Ordering::Acquire);
+            assert_eq!(notifier.wait(ready, None, Side::Consumer), Wake::Ready);
         });
-        assert_eq!(
-            notifier.wait(|| Instant::now() >= long, None, Side::Consumer),
-            Wake::Ready
-        );
-        waker.join().unwrap();
         assert!(
             !Side::Consumer.spins_before_park(&notifier),
             "a long sleep turns the spin off"
@@ -893,26 +896,19 @@ mod tests {
             Side::Producer(0).spins_before_park(&notifier),
             "a producer spins whatever the consumer learnt"
         );
-        // The next wait parks at once: its condition fails at the check
-        // after arming, the pending unpark ends the park, the check after
-        // it holds. Only a park learns, and this short one turns the spin
-        // back on; a wait that spun instead would have found the
-        // condition on its second check and learnt nothing.
-        thread::current().unpark();
-        let mut checks = 0;
-        let wake = notifier.wait(
-            || {
-                checks += 1;
-                checks == 2
-            },
-            None,
-            Side::Consumer,
-        );
-        assert_eq!((wake, checks), (Wake::Ready, 2));
-        assert!(
-            Side::Consumer.spins_before_park(&notifier),
-            "a short sleep turns it back on"
-        );
+        // The first check of the next wait comes after arming: no spin.
+        let first_check_armed = |notifier: &Notifier| {
+            let mut first = None;
+            let ready = || {
+                first.get_or_insert_with(armed);
+                true
+            };
+            assert_eq!(notifier.wait(ready, None, Side::Consumer), Wake::Ready);
+            first.unwrap()
+        };
+        assert!(first_check_armed(&notifier), "after a long sleep: parks at once");
+        notifier.consumer.learn_spin(SPIN_PAYS_WITHIN / 2);
+        assert!(!first_check_armed(&notifier), "after a short one: spins first");
     }
 
     /// Only a task's wait is timed (a thread spins by `spin_before_park`),
