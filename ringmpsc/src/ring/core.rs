@@ -50,14 +50,16 @@ struct ConsumerLine {
 }
 
 /// The producer's published line: only the producer writes it; the
-/// consumer reads `tail` on every poll, and `gap` after a `tail` that moved.
+/// consumer reads `tail` on every poll, and `gap` when its `head` is at a
+/// window's end.
 #[derive(Debug)]
 struct ProducerLine {
     tail: AtomicU64,
     /// The last window skip (RB-WIN-1): its first skipped sequence plus
     /// one, 0 before the first; the skip runs to the end of that lap.
     /// Stored before the `tail` that publishes past it, on the same line,
-    /// so the consumer's load of it costs nothing more.
+    /// so a consumer that has just loaded that `tail` most likely finds it
+    /// in the same cache line.
     gap: AtomicU64,
     full_events: Counter,
     /// Sequences skipped by window skips, for the metrics.
