@@ -33,23 +33,7 @@ fn push_until_accepted(p: &crate::Producer<u64>, mut v: u64) {
 /// is ordered after the consumer's read.
 #[test]
 fn loom_publication_and_wrap() {
-    loom::model(|| {
-        let mut ch = channel(WaitStrategy::BusySpin, 1);
-        let p = ch.register().unwrap();
-        let t = thread::spawn(move || {
-            for v in 1..=3 {
-                push_until_accepted(&p, v);
-            }
-        });
-        let mut seen = Vec::new();
-        while seen.len() < 3 {
-            if ch.consume_all(|v| seen.push(*v)) == 0 {
-                thread::yield_now();
-            }
-        }
-        assert_eq!(seen, [1, 2, 3]);
-        t.join().unwrap();
-    });
+    loom::model(|| values_arrive_in_order(1, 3));
 }
 
 /// RB-WIN-1, RB-ORD-1, RB-ORD-2: five values through a 4-slot ring whose
@@ -60,24 +44,29 @@ fn loom_publication_and_wrap() {
 /// order, and no slot is written while it is read.
 #[test]
 fn loom_window_skip() {
-    loom::model(|| {
-        let mut ch =
-            Channel::new(Config::new(2, 1, false).with_wait_strategy(WaitStrategy::BusySpin)).unwrap();
-        let p = ch.register().unwrap();
-        let t = thread::spawn(move || {
-            for v in 1..=5 {
-                push_until_accepted(&p, v);
-            }
-        });
-        let mut seen = Vec::new();
-        while seen.len() < 5 {
-            if ch.consume_all(|v| seen.push(*v)) == 0 {
-                thread::yield_now();
-            }
+    loom::model(|| values_arrive_in_order(2, 5));
+}
+
+/// One producer pushes `1..=count` through a busy-spinning channel of
+/// rings of `2^ring_bits` slots while the consumer drains in batches; the
+/// consumer must see them in order.
+fn values_arrive_in_order(ring_bits: u8, count: u64) {
+    let mut ch =
+        Channel::new(Config::new(ring_bits, 1, false).with_wait_strategy(WaitStrategy::BusySpin)).unwrap();
+    let p = ch.register().unwrap();
+    let t = thread::spawn(move || {
+        for v in 1..=count {
+            push_until_accepted(&p, v);
         }
-        assert_eq!(seen, [1, 2, 3, 4, 5]);
-        t.join().unwrap();
     });
+    let mut seen = Vec::new();
+    while seen.len() < count as usize {
+        if ch.consume_all(|v| seen.push(*v)) == 0 {
+            thread::yield_now();
+        }
+    }
+    assert_eq!(seen, (1..=count).collect::<Vec<_>>());
+    t.join().unwrap();
 }
 
 /// RB-PUB-1, RESV-1: a reservation filled in place and published is read

@@ -512,7 +512,8 @@ proptest! {
 fn next_slot<T>(r: &mut Ring<T>, base: *const T) -> (usize, ringmpsc::Reservation<'_, T>) {
     let mut reservation = r.reserve(1).unwrap();
     let at = reservation.as_mut_slice().as_ptr().cast::<T>();
-    // SAFETY: both point into the ring's one slot buffer.
+    // SAFETY: STORAGE-1: both point into the ring's one buffer of
+    // contiguous slots, which a reservation borrows from.
     (unsafe { at.offset_from(base) } as usize, reservation)
 }
 
