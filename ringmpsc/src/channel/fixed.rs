@@ -18,7 +18,7 @@ use super::producer::Producer;
 use super::ready::{wait_ready, Gathered, Readiness, ReadyFuture};
 use crate::error::{RecvError, RecvTimeoutError};
 use crate::metrics::MetricsSnapshot;
-use crate::ring::core::{close_and_cut, RawRing, RingCore, RingHeader, RingRef};
+use crate::ring::core::{close_and_cut, window, RawRing, RingCore, RingHeader, RingRef};
 use crate::ring::storage::InlineStorage;
 use crate::sync::{Arc, AtomicBool, AtomicUsize, Ordering};
 use crate::wait::{Notifier, WaitStrategy, WakeProducersOnDrop};
@@ -49,12 +49,21 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// The ring headers of a set with each ring's slots, and the slots of its
+/// The ring headers of a set with each ring's shape, and the slots of its
 /// smallest ring, gathered before its host exists (opaque).
 #[derive(Debug)]
 pub struct Headers {
-    headers: Vec<(NonNull<RingHeader>, usize)>,
+    headers: Vec<RingEntry>,
     ring_slots: usize,
+}
+
+/// One ring of a block, as its host sees it without its type.
+#[derive(Debug)]
+struct RingEntry {
+    header: NonNull<RingHeader>,
+    slots: usize,
+    /// The ring's window (RB-WIN-1), which depends on its value type.
+    window: u64,
 }
 
 /// Makes the handles of one ring block, once (opaque). Only
@@ -140,7 +149,11 @@ unsafe impl<T: Send + 'static, const N: usize> RingSet for FixedRing<T, N> {
     }
 
     fn headers(&self, out: &mut Headers) {
-        out.headers.push((NonNull::from(self.core.header()), N));
+        out.headers.push(RingEntry {
+            header: NonNull::from(self.core.header()),
+            slots: N,
+            window: window::<T>(N as u64),
+        });
         out.ring_slots = out.ring_slots.min(N);
     }
 
@@ -302,7 +315,7 @@ pub struct FixedHost {
     senders: AtomicUsize,
     /// Every ring's header and its slots, in ring order (CH-LIFE-1: inside
     /// `block`).
-    headers: Box<[(NonNull<RingHeader>, usize)]>,
+    headers: Box<[RingEntry]>,
     /// Slots of the smallest ring, which a slipping consumer needs (WAIT-5).
     ring_slots: usize,
     block: NonNull<()>,
@@ -322,10 +335,10 @@ impl FixedHost {
     }
 
     fn rings(&self) -> impl Iterator<Item = &RingHeader> + Clone {
-        self.headers.iter().map(|(header, _)| {
+        self.headers.iter().map(|entry| {
             // SAFETY: CH-LIFE-1: the headers live in `block`, which `self`
             // owns for the length of the borrow.
-            unsafe { header.as_ref() }
+            unsafe { entry.header.as_ref() }
         })
     }
 
@@ -333,7 +346,7 @@ impl FixedHost {
     fn lens(&self) -> impl Iterator<Item = usize> + '_ {
         self.rings()
             .zip(self.headers.iter())
-            .map(|(header, (_, slots))| header.len(*slots))
+            .map(|(header, entry)| header.len(entry.slots))
     }
 
     /// Closes every ring and cuts it (CH-CLOSE-1).
@@ -366,7 +379,11 @@ impl Readiness for FixedHost {
     }
 
     fn gathered(&self) -> Gathered {
-        Gathered::of(self.lens(), self.ring_slots)
+        let looks = self
+            .rings()
+            .zip(self.headers.iter())
+            .map(|(header, entry)| header.look(entry.slots, entry.window));
+        Gathered::of(looks, self.ring_slots)
     }
 
     fn no_more_senders(&self) -> bool {

@@ -282,7 +282,7 @@ impl<T: Send> Readiness for Shared<T> {
         Shared::has_data(self)
     }
     fn gathered(&self) -> Gathered {
-        Gathered::of(self.rings().map(|ring| ring.len()), self.config.capacity())
+        Gathered::of(self.rings().map(RingRef::look), self.config.capacity())
     }
     fn no_more_senders(&self) -> bool {
         Shared::no_more_senders(self)

@@ -193,6 +193,12 @@ impl RingHeader {
     /// Values the consumer can still read, in a ring of `capacity` slots:
     /// a snapshot.
     pub(crate) fn len(&self, capacity: usize) -> usize {
+        self.look(capacity, capacity as u64).len
+    }
+
+    /// A slipping consumer's look at a ring of `capacity` slots and a
+    /// window of `window` (WAIT-5): a snapshot.
+    pub(crate) fn look(&self, capacity: usize, window: u64) -> Look {
         // Load `head` first: it only grows, and never past the `tail` loaded
         // after it, so the difference cannot underflow.
         // Acquire: pairs with the consumer's Release store of `head`.
@@ -202,12 +208,18 @@ impl RingHeader {
         // A publish past the cut is being withdrawn and will not be read.
         let end = self.known_cut().map_or(tail, |cut| tail.min(cut));
         if end <= head {
-            return 0;
+            return Look::default();
         }
         let skipped = self.gap_within(head, end, capacity as u64).map_or(0, Gap::len);
         // A reader other than the consumer may hold a `head` from before
         // an earlier skip: a stale snapshot, never more than the capacity.
-        (end.saturating_sub(head).saturating_sub(skipped) as usize).min(capacity)
+        let len = (end.saturating_sub(head).saturating_sub(skipped) as usize).min(capacity);
+        Look {
+            len,
+            // As `await_drain` decides: a producer waits only for a ring
+            // holding less than a window.
+            at_window_end: (len as u64) < window && at_window_end(end, window, capacity as u64),
+        }
     }
 
     /// The window skip that starts in `[head, end)`, if any (RB-WIN-1):
@@ -340,7 +352,7 @@ const WINDOW_BYTES: usize = 16 * 1024;
 /// no window). Under loom, half of any ring of 4 slots or more, so that
 /// small models skip.
 #[inline]
-fn window<T>(capacity: u64) -> u64 {
+pub(crate) fn window<T>(capacity: u64) -> u64 {
     if cfg!(loom) {
         return if capacity >= 4 { capacity / 2 } else { capacity };
     }
@@ -361,6 +373,18 @@ fn window<T>(capacity: u64) -> u64 {
 #[inline]
 fn at_window_end(seq: u64, window: u64, capacity: u64) -> bool {
     window < capacity && seq & (window - 1) == 0 && seq & (capacity - 1) != 0
+}
+
+/// A consumer's look at a ring while it lets a batch gather (WAIT-5).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Look {
+    /// Values queued: a snapshot.
+    pub(crate) len: usize,
+    /// Fewer values than a window are queued, up to a window's end: the
+    /// producer is likely waiting there for the consumer to empty the
+    /// ring, so that it can skip (RB-WIN-1), and a consumer that waits for
+    /// more waits for it.
+    pub(crate) at_window_end: bool,
 }
 
 /// What the slow half of a producer's room check found: where it writes
@@ -1166,6 +1190,12 @@ impl<'a, T> RingRef<'a, T> {
         self.header.len(self.slots.len())
     }
 
+    /// A slipping consumer's look at the ring (WAIT-5): a snapshot.
+    pub(crate) fn look(self) -> Look {
+        let capacity = self.slots.len();
+        self.header.look(capacity, window::<T>(capacity as u64))
+    }
+
     pub(crate) fn close(self) {
         self.header.close();
     }
@@ -1483,5 +1513,49 @@ mod tests {
             assert_eq!(format!("{:?}", zeroed.header), format!("{:?}", fresh.header));
             assert!(zeroed.ring().len() == 0 && !zeroed.ring().is_closed());
         }
+    }
+
+    /// WAIT-5, RB-WIN-1: a consumer's look says the producer waits at a
+    /// window's end only when fewer values than a window end exactly
+    /// there, as `await_drain` decides.
+    #[test]
+    fn a_look_sees_a_producer_waiting_at_a_window_end() {
+        let core = Box::new(RingCore::<u64, InlineStorage<u64, 4096>>::new_inline(false));
+        let ring = core.ring();
+        let cursor = ProducerCursor::new();
+        let window = window::<u64>(4096);
+        assert_eq!(window, 2048);
+        let push = |v: u64| {
+            // SAFETY: RB-UNIQ-1: this thread is the ring's only producer,
+            // and `cursor` is its cursor.
+            unsafe { ring.push(&cursor, v, CloseGuard::Unneeded) }.expect("room")
+        };
+        (0..window).for_each(push);
+        // A whole window queued: its producer goes on.
+        assert_eq!(
+            ring.look(),
+            Look {
+                len: 2048,
+                at_window_end: false
+            }
+        );
+        // SAFETY: RB-UNIQ-1: this thread is the ring's only consumer.
+        assert_eq!(unsafe { ring.consume_up_to(1, drop) }, 1);
+        assert_eq!(
+            ring.look(),
+            Look {
+                len: 2047,
+                at_window_end: true
+            }
+        );
+        // The producer, finding values still queued, went on past the end.
+        push(window);
+        assert_eq!(
+            ring.look(),
+            Look {
+                len: 2048,
+                at_window_end: false
+            }
+        );
     }
 }
