@@ -326,7 +326,7 @@ fn close_from_another_thread_while_consuming(push: Push, skip: bool) {
                             .map(|published| published.ordered(&ring.1))
                         {
                             Ok(published) if !published.closing() => return 1,
-                            Ok(_) => match unsafe { ring.0.ring().settle_closing() } {
+                            Ok(_) => match unsafe { ring.0.ring().settle_closing(&cursor) } {
                                 None => return 1,
                                 Some(v) => v,
                             },

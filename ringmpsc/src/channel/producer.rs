@@ -157,7 +157,7 @@ impl<T> Producer<T> {
             // SAFETY: RB-UNIQ-1, as in `try_push_with`, whose push this is;
             // the producer has published nothing since (it is `!Sync` and
             // inside that push).
-            if let Some(value) = unsafe { self.ring().settle_closing() } {
+            if let Some(value) = unsafe { self.ring().settle_closing(&self.cursor) } {
                 return Err(Unpushed::Closed(value));
             }
         }

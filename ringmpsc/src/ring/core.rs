@@ -152,20 +152,6 @@ impl RingHeader {
         self.close.cut.store(tail + 1, Ordering::Release);
     }
 
-    /// The producer's own `tail`, read by that producer (RB-UNIQ-1): only
-    /// it stores `tail`, so it reads back its last store, or the one
-    /// `ProducerCursor::attach` acquired. A load, often forwarded from the
-    /// producer's store still in flight, where a copy in the cursor cost a
-    /// second store per push: without it `mpsc_2p` and `mpsc_4p` ran 1.15×
-    /// and 1.13× in a slow spell of the host, 1.02× and 1.05× in a fast
-    /// one (alternated rounds); the other rows were level.
-    #[inline(always)]
-    fn own_tail(&self) -> u64 {
-        // Relaxed: the producer's own stores are ordered by program order;
-        // `attach` made an earlier producer's visible with its Acquire.
-        self.producer.tail.load(Ordering::Relaxed)
-    }
-
     /// The cut, once the closer has stored it.
     fn known_cut(&self) -> Option<u64> {
         // Acquire: pairs with the Release store in `cut_here`.
@@ -282,16 +268,16 @@ pub(crate) fn close_and_cut<'a>(signal: &AtomicU8, headers: impl Iterator<Item =
     headers.for_each(RingHeader::cut_here);
 }
 
-/// The producer's private view of its ring: how far it may write without
-/// looking at the consumer (`limit`: the room the last `head` it loaded
-/// leaves, the disruptor's "sequence clear of consumers", or the next
-/// window boundary if that comes first, RB-WIN-1), so it touches the
-/// consumer's line only when the ring looks full or a lap's window ends,
-/// and its fast path checks both with one comparison against its `tail`
-/// (which it reads back from the ring, `RingHeader::own_tail`). A `Cell`:
-/// a producer handle is `!Sync`. RB-SEQ-1 keeps `tail <= limit`.
+/// The producer's private view of its ring: its own `tail` and how far it
+/// may write without looking at the consumer (`limit`: the room the last
+/// `head` it loaded leaves, the disruptor's "sequence clear of consumers",
+/// or the next window boundary if that comes first, RB-WIN-1), so it
+/// touches the consumer's line only when the ring looks full or a lap's
+/// window ends, and its fast path checks both with one comparison.
+/// `Cell`s: a producer handle is `!Sync`. RB-SEQ-1 keeps `tail <= limit`.
 #[derive(Debug)]
 pub(crate) struct ProducerCursor {
+    tail: Cell<u64>,
     limit: Cell<u64>,
     /// The light barrier of `publish_unless_closed`, read once: on the
     /// cursor's line, not a global load per publish.
@@ -303,6 +289,7 @@ impl ProducerCursor {
     /// load `head`, so it needs no capacity.
     pub(crate) const fn new() -> Self {
         ProducerCursor {
+            tail: Cell::new(0),
             limit: Cell::new(0),
             light_barrier: barrier::Light::FENCE,
         }
@@ -316,13 +303,14 @@ impl ProducerCursor {
         // tail, so the start value and the skip record below it are current.
         let tail = ring.header.producer.tail.load(Ordering::Acquire);
         ProducerCursor {
+            tail: Cell::new(tail),
             limit: Cell::new(tail),
             light_barrier: barrier::Light::current(),
         }
     }
 }
 
-/// Where a producer writes next: at its `tail` (`from`), or, after
+/// Where a producer writes next: at its cursor's `tail` (`from`), or, after
 /// a window skip, at the start of the next lap (`at > from`, RB-WIN-1).
 /// Published by [`RingRef::publish`], which records the skip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -404,7 +392,7 @@ struct Room {
 #[cold]
 #[inline(never)]
 fn make_room(header: &RingHeader, capacity: u64, window: u64, cursor: &ProducerCursor, wanted: u64) -> Room {
-    let tail = header.own_tail();
+    let tail = cursor.tail.get();
     let mask = capacity - 1;
     // Acquire: pairs with the Release store of `head` in `Batch::drop`; the
     // consumer's reads of the slots we are about to reuse happen before our
@@ -604,7 +592,7 @@ impl<'a, T> RingRef<'a, T> {
     /// `wanted` are free (or a window boundary is reached, RB-WIN-1).
     #[inline]
     fn free_slots(self, cursor: &ProducerCursor, wanted: u64) -> Room {
-        let tail = self.header.own_tail();
+        let tail = cursor.tail.get();
         let free = cursor.limit.get() - tail;
         if free < wanted {
             return self.make_room(cursor, wanted);
@@ -655,15 +643,15 @@ impl<'a, T> RingRef<'a, T> {
     /// `make` back (not called) when the ring is full. The first half of
     /// every single-value push.
     ///
-    /// One load of `tail` for the whole push: the slot store could alias
-    /// it as far as the compiler knows, so a second load would be a reload
-    /// after it.
+    /// One load of the cursor's `tail` for the whole push: the slot store
+    /// could alias the cursor as far as the compiler knows, so a second
+    /// load would be a reload after it.
     ///
     /// # Safety
     /// RB-UNIQ-1, as for [`push`](Self::push).
     #[inline(always)]
     unsafe fn write_next<F: FnOnce() -> T>(self, cursor: &ProducerCursor, make: F) -> Result<Next, F> {
-        let tail = self.header.own_tail();
+        let tail = cursor.tail.get();
         let mut next = Next::at_tail(tail);
         if cursor.limit.get() == tail {
             let room = self.make_room(cursor, 1);
@@ -764,15 +752,15 @@ impl<'a, T> RingRef<'a, T> {
     /// RB-UNIQ-1; this producer has published nothing since that push.
     #[cold]
     #[inline(never)]
-    pub(crate) unsafe fn settle_closing(self) -> Option<T> {
+    pub(crate) unsafe fn settle_closing(self, cursor: &ProducerCursor) -> Option<T> {
         // Relaxed: the push's light barrier orders it (see `close_and_cut`).
         if !self.header.close.closed.load(Ordering::Relaxed) {
             return None;
         }
-        // The push published exactly the slot before its `tail`,
+        // The push published exactly the slot before the cursor's `tail`,
         // after a skip if the last one recorded ends there (RB-WIN-1): a
         // skip's first value is published once, by the push that made it.
-        let at = self.header.own_tail() - 1;
+        let at = cursor.tail.get() - 1;
         let capacity = self.slots.len() as u64;
         // Relaxed: this producer's own record, or one `attach` acquired.
         let from = match self.header.producer.gap.load(Ordering::Relaxed).checked_sub(1) {
@@ -780,7 +768,7 @@ impl<'a, T> RingRef<'a, T> {
             _ => at,
         };
         let next = Next { from, at };
-        if self.withdraw_past_cut(next, 1) {
+        if self.withdraw_past_cut(cursor, next, 1) {
             return None;
         }
         // SAFETY: RB-OWN-1: the publish was withdrawn, so the slot of `at`
@@ -839,13 +827,13 @@ impl<'a, T> RingRef<'a, T> {
         if !closed.load(Ordering::Relaxed) {
             return true;
         }
-        self.withdraw_past_cut(next, count)
+        self.withdraw_past_cut(cursor, next, count)
     }
 
     /// A publish of `count` slots from `next` saw `closed`: it stands if the
     /// cut covers it, else it is withdrawn (`false`).
     #[cold]
-    fn withdraw_past_cut(self, next: Next, count: usize) -> bool {
+    fn withdraw_past_cut(self, cursor: &ProducerCursor, next: Next, count: usize) -> bool {
         let cut = self.header.cut();
         if next.at + count as u64 <= cut {
             // The closer loaded our `tail`: the consumer will read these.
@@ -861,6 +849,7 @@ impl<'a, T> RingRef<'a, T> {
         // no reader counts its gap (RB-WIN-1). Release: as any `tail`
         // store; nothing new is in it.
         self.header.producer.tail.store(next.from, Ordering::Release);
+        cursor.tail.set(next.from);
         false
     }
 
@@ -885,7 +874,7 @@ impl<'a, T> RingRef<'a, T> {
         let capacity = self.slots.len();
         // Zero slots always fit: an empty reservation.
         let (next, len) = if wanted == 0 {
-            (Next::at_tail(self.header.own_tail()), 0)
+            (Next::at_tail(cursor.tail.get()), 0)
         } else {
             let wanted = wanted.min(capacity) as u64;
             let room = self.free_slots(cursor, wanted);
@@ -924,11 +913,7 @@ impl<'a, T> RingRef<'a, T> {
     /// initialised.
     #[inline]
     pub(crate) unsafe fn publish(self, cursor: &ProducerCursor, next: Next, count: usize) {
-        debug_assert_eq!(
-            next.from,
-            self.header.own_tail(),
-            "RB-UNIQ-1: the producer's own tail"
-        );
+        debug_assert_eq!(next.from, cursor.tail.get(), "RB-UNIQ-1: the cursor's own tail");
         if next.at != next.from {
             self.record_skip(next.from);
         }
@@ -938,6 +923,7 @@ impl<'a, T> RingRef<'a, T> {
         // of `tail` in `begin_batch` and `len` (RB-ORD-1), and in
         // `RingHeader::cut_here` (CH-CLOSE-1).
         self.header.producer.tail.store(tail, Ordering::Release);
+        cursor.tail.set(tail);
     }
 
     /// Producer, publishing past a window skip from `from` (RB-WIN-1):

@@ -47,7 +47,7 @@ pub(crate) trait AfterPublish {
 pub struct Reservation<'a, T> {
     ring: RingRef<'a, T>,
     cursor: &'a ProducerCursor,
-    /// Where the slots start: at the producer's `tail`, or past a window
+    /// Where the slots start: at the cursor's `tail`, or past a window
     /// skip that the commit records (RB-WIN-1).
     next: Next,
     /// RESV-1: the reserved slots, free and owned by this producer.
