@@ -88,8 +88,8 @@ pub(crate) struct Gathered {
     queued: usize,
     /// Enough to drain now: [`SLIP_TARGET`] values, a ring at least half
     /// full, whose producer would soon have to wait for room, or a ring
-    /// whose values end at a window's end, where its producer waits for
-    /// the consumer to empty it (RB-WIN-1).
+    /// holding fewer values than its window, up to a window's end, where
+    /// its producer waits for the consumer to empty it (RB-WIN-1).
     enough: bool,
 }
 
