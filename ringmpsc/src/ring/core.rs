@@ -282,17 +282,33 @@ pub(crate) struct ProducerCursor {
     /// The light barrier of `publish_unless_closed`, read once: on the
     /// cursor's line, not a global load per publish.
     light_barrier: barrier::Light,
+    /// Whether the ring's consumer may run on another thread while this
+    /// producer pushes, so that waiting at a window's end for it to empty
+    /// the ring can pay off (RB-WIN-1): a channel's producer, or a split
+    /// ring's (from its first split on). A lone ring's own pushes come
+    /// from the thread that also consumes (`Ring` is `!Sync`), which
+    /// cannot drain while it waits: with a standing backlog under a
+    /// window, pushing 100 and popping 90 at a time on one thread took
+    /// 7.9 ns per value with the wait and 3.9 ns without.
+    drained_elsewhere: Cell<bool>,
 }
 
 impl ProducerCursor {
-    /// A cursor for a fresh ring. Its `limit` of 0 makes the first push
-    /// load `head`, so it needs no capacity.
+    /// A cursor for a fresh lone ring. Its `limit` of 0 makes the first
+    /// push load `head`, so it needs no capacity.
     pub(crate) const fn new() -> Self {
         ProducerCursor {
             tail: Cell::new(0),
             limit: Cell::new(0),
             light_barrier: barrier::Light::FENCE,
+            drained_elsewhere: Cell::new(false),
         }
+    }
+
+    /// Says whether the ring's consumer may run on another thread while
+    /// this cursor's producer pushes (see `drained_elsewhere`).
+    pub(crate) fn set_drained_elsewhere(&self, elsewhere: bool) {
+        self.drained_elsewhere.set(elsewhere);
     }
 
     /// A cursor that takes over a ring from a previous producer (CH-REG-2).
@@ -306,6 +322,7 @@ impl ProducerCursor {
             tail: Cell::new(tail),
             limit: Cell::new(tail),
             light_barrier: barrier::Light::current(),
+            drained_elsewhere: Cell::new(true),
         }
     }
 }
@@ -399,7 +416,9 @@ fn make_room(header: &RingHeader, capacity: u64, window: u64, cursor: &ProducerC
     // writes (RB-ORD-2).
     let mut head = header.consumer.head.load(Ordering::Acquire);
     if at_window_end(tail, window, capacity) && wanted <= window {
-        head = await_drain(header, tail, head, window);
+        if cursor.drained_elsewhere.get() {
+            head = await_drain(header, tail, head, window);
+        }
         if head == tail {
             // RB-WIN-1: the ring is empty, so the rest of this lap holds
             // nothing and the consumer, at `tail`, reads nothing before it;

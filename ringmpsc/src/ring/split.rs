@@ -24,6 +24,11 @@ impl<'a, T> RingProducer<'a, T> {
     /// The producer of `ring`; `cursor` is the ring's one producer cursor,
     /// so RB-UNIQ-1 holds by the `&mut` borrow.
     pub(crate) fn new(ring: RingRef<'a, T>, cursor: &'a mut ProducerCursor) -> Self {
+        // The consumer half may be on another thread: a wait at a window's
+        // end can pay off (RB-WIN-1). Left raised when the halves are gone
+        // (a `Drop` here would hold the ring's borrow to the end of the
+        // scope): a ring split once waits as every ring did before.
+        cursor.set_drained_elsewhere(true);
         RingProducer { ring, cursor }
     }
 
