@@ -334,19 +334,22 @@ impl FixedHost {
         &self.notifier
     }
 
-    fn rings(&self) -> impl Iterator<Item = &RingHeader> + Clone {
+    /// Every ring's header, with its shape.
+    fn entries(&self) -> impl Iterator<Item = (&RingHeader, &RingEntry)> + Clone {
         self.headers.iter().map(|entry| {
             // SAFETY: CH-LIFE-1: the headers live in `block`, which `self`
             // owns for the length of the borrow.
-            unsafe { entry.header.as_ref() }
+            (unsafe { entry.header.as_ref() }, entry)
         })
+    }
+
+    fn rings(&self) -> impl Iterator<Item = &RingHeader> + Clone {
+        self.entries().map(|(header, _)| header)
     }
 
     /// Each ring's values: snapshots.
     fn lens(&self) -> impl Iterator<Item = usize> + '_ {
-        self.rings()
-            .zip(self.headers.iter())
-            .map(|(header, entry)| header.len(entry.slots))
+        self.entries().map(|(header, entry)| header.len(entry.slots))
     }
 
     /// Closes every ring and cuts it (CH-CLOSE-1).
@@ -380,8 +383,7 @@ impl Readiness for FixedHost {
 
     fn gathered(&self) -> Gathered {
         let looks = self
-            .rings()
-            .zip(self.headers.iter())
+            .entries()
             .map(|(header, entry)| header.look(entry.slots, entry.window));
         Gathered::of(looks, self.ring_slots)
     }

@@ -305,10 +305,10 @@ impl ProducerCursor {
         }
     }
 
-    /// Says whether the ring's consumer may run on another thread while
+    /// The ring's consumer may from now on run on another thread while
     /// this cursor's producer pushes (see `drained_elsewhere`).
-    pub(crate) fn set_drained_elsewhere(&self, elsewhere: bool) {
-        self.drained_elsewhere.set(elsewhere);
+    pub(crate) fn drain_elsewhere(&self) {
+        self.drained_elsewhere.set(true);
     }
 
     /// A cursor that takes over a ring from a previous producer (CH-REG-2).

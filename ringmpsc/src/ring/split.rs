@@ -28,7 +28,7 @@ impl<'a, T> RingProducer<'a, T> {
         // end can pay off (RB-WIN-1). Left raised when the halves are gone
         // (a `Drop` here would hold the ring's borrow to the end of the
         // scope): a ring split once waits as every ring did before.
-        cursor.set_drained_elsewhere(true);
+        cursor.drain_elsewhere();
         RingProducer { ring, cursor }
     }
 
