@@ -627,9 +627,36 @@ impl<'a, T> RingRef<'a, T> {
             if window < capacity && window > ahead && (target ^ tail) >= window {
                 // `target` is in the next window: its offset there is the
                 // slot's offset from the next lap's start.
-                sync::prefetch_write(self.slot(target & (window - 1)));
+                self.prefetch_slot(target & (window - 1));
             }
-            sync::prefetch_write(self.slot(target));
+            self.prefetch_slot(target);
+        }
+    }
+
+    /// Asks for the lines of the slot of `seq` for writing (HINT-1): its
+    /// first, and where a slot may cross a line (its size does not divide
+    /// a line, or its alignment does not keep it inside one), every later
+    /// line up to its last byte, at most [`PREFETCH_AHEAD`] bytes of them.
+    /// With only the first line asked for, a slot of 96 bytes whose buffer
+    /// starts on a 32-byte boundary has every third line written cold:
+    /// `mpsc_4p_96b` ran at 42 M msg/s against 64 to 70 for buffers at the
+    /// other 8-byte offsets (an allocator's choice, a heap or an `mmap`),
+    /// and at 60 to 71 at every offset with this.
+    #[inline(always)]
+    fn prefetch_slot(self, seq: u64) {
+        let size = std::mem::size_of::<T>();
+        let first = (self.slot(seq) as *const Slot<T>).cast::<u8>();
+        sync::prefetch_write(first);
+        // Constant for each `T`.
+        let may_cross = !CACHE_LINE.is_multiple_of(size) || std::mem::align_of::<T>() < size;
+        if may_cross {
+            let span = size.min(PREFETCH_AHEAD);
+            let mut offset = CACHE_LINE;
+            while offset < span {
+                sync::prefetch_write(first.wrapping_add(offset));
+                offset += CACHE_LINE;
+            }
+            sync::prefetch_write(first.wrapping_add(span - 1));
         }
     }
 
