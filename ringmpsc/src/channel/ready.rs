@@ -111,8 +111,8 @@ impl Gathered {
     /// rounds); counting a ring that holds a window or more as waiting had
     /// cost `mpsc_4p_96b` 0.93×. Draining already when the values end a
     /// little before the window's end (`Look::near_window_end`), with the
-    /// producer's finer looks, ran `mpsc_4p_96b` 1.20×, the `u64` rows
-    /// 1.01–1.03× (10 to 12 alternated rounds).
+    /// producer's finer looks, ran `mpsc_4p_96b` 1.20–1.32× and the
+    /// windowed `u64` rows 1.03–1.05× (10 to 30 alternated rounds).
     pub(crate) fn of(rings: impl Iterator<Item = Look>, ring_slots: usize) -> Self {
         let (queued, fullest, waiting) = rings.fold(
             (0, 0, false),

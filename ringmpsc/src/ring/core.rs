@@ -392,9 +392,10 @@ fn at_window_end(seq: u64, window: u64, capacity: u64) -> bool {
 /// slots of 96 bytes) with four.
 const NEAR_WINDOW_END: u64 = 64;
 
-/// Whether sequence `seq` lies at most [`NEAR_WINDOW_END`] (or half a
-/// window) before the end of a window (RB-WIN-1, WAIT-5). Never in a ring
-/// without a window.
+/// Whether sequence `seq` lies at a window's end or at most
+/// [`NEAR_WINDOW_END`] values before it, and at most half a window
+/// (RB-WIN-1, WAIT-5). Never in a ring without a window, nor before the
+/// end of a lap, where no window ends.
 #[inline]
 fn near_window_end(seq: u64, window: u64, capacity: u64) -> bool {
     let to_end = seq.wrapping_neg() & (window - 1);
@@ -597,12 +598,13 @@ impl<'a, T> RingRef<'a, T> {
     }
 
     /// Producer, after writing the slot of `tail`: once per cache line of
-    /// slots, asks for the line [`PREFETCH_AHEAD`] bytes further on, for
-    /// writing. The consumer read that line a lap ago, so a store to it
-    /// would wait for it to come back from the consumer's core; asked for
-    /// early, it arrives while the pushes in between run. A hint
-    /// (HINT-1): it touches no slot, so naming one the consumer owns is
-    /// fine.
+    /// slots (once per slot for slots of more than half a line), asks for
+    /// the slot [`PREFETCH_AHEAD`] bytes further on, for writing, with
+    /// [`prefetch_slot`](Self::prefetch_slot). The consumer read its lines
+    /// a lap ago, so a store to them would wait for them to come back from
+    /// the consumer's core; asked for early, they arrive while the pushes
+    /// in between run. A hint (HINT-1): it touches no slot, so naming one
+    /// the consumer owns is fine.
     ///
     /// Where that line lies past the end of a window, the producer may
     /// skip to the next lap's first slot there (RB-WIN-1), so it asks for
