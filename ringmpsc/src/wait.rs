@@ -354,7 +354,11 @@ pub(crate) struct Notifier {
 /// Why a blocking wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Wake {
+    /// The condition held, found without sleeping.
     Ready,
+    /// The condition held after the thread slept: the wait was idle, and
+    /// what ended it is worth handing out at once (WAIT-5).
+    Slept,
     TimedOut,
 }
 
@@ -579,6 +583,7 @@ impl Notifier {
         let mut registered = false;
         self.count_waiting(side, &mut registered);
         let _uncount = Uncount { notifier: self, side };
+        let mut slept = false;
         loop {
             waiter.arm(Sleeper::Thread(thread::current()));
             // Orders `armed` before the re-check of `ready`; pairs with the
@@ -586,7 +591,7 @@ impl Notifier {
             self.armed_barrier(side, false);
             if ready() {
                 waiter.disarm();
-                return Wake::Ready;
+                return if slept { Wake::Slept } else { Wake::Ready };
             }
             match deadline {
                 None => thread::park(),
@@ -599,13 +604,14 @@ impl Notifier {
                     thread::park_timeout(d - now);
                 }
             }
+            slept = true;
             waiter.disarm();
             // Most wake-ups are real: look before arming again, so that a
             // woken thread does not pay a second heavy barrier (a syscall
             // that interrupts the other CPUs running this process, among
             // them the waker) before it gets to work.
             if ready() {
-                return Wake::Ready;
+                return Wake::Slept;
             }
             // Timed out or spurious: start over under the protocol.
         }
@@ -753,6 +759,13 @@ impl Notifier {
         self.may_idle_fence && self.consumer.state.load(Ordering::Relaxed) & FENCE != 0
     }
 
+    /// Whether the consumer is armed, for tests that wake it only once it
+    /// sleeps.
+    #[cfg(test)]
+    pub(crate) fn consumer_armed(&self) -> bool {
+        self.consumer.state.load(Ordering::Relaxed) & ARMED != 0
+    }
+
     /// A waiting future is dropped: it leaves no registration (WAIT-3).
     pub(crate) fn cancel_consumer(&self) {
         self.consumer.disarm();
@@ -886,7 +899,7 @@ mod tests {
                 notifier.wake_consumer(false);
             });
             let ready = || woken.load(std::sync::atomic::Ordering::Acquire);
-            assert_eq!(notifier.wait(ready, None, Side::Consumer), Wake::Ready);
+            assert_eq!(notifier.wait(ready, None, Side::Consumer), Wake::Slept);
         });
         assert!(
             !Side::Consumer.spins_before_park(&notifier),

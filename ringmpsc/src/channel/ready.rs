@@ -59,11 +59,24 @@ pub(crate) fn wait_ready(source: &dyn Readiness, deadline: Option<Instant>) -> R
                 Err(RecvTimeoutError::Disconnected)
             };
         }
-        let wake = source
-            .notifier()
-            .wait_consumer(|| state(source).is_some(), deadline);
-        if wake == Wake::TimedOut {
-            return Err(RecvTimeoutError::Timeout);
+        let mut outcome = None;
+        let wake = source.notifier().wait_consumer(
+            || {
+                outcome = state(source);
+                outcome.is_some()
+            },
+            deadline,
+        );
+        match (wake, outcome) {
+            (Wake::TimedOut, _) => return Err(RecvTimeoutError::Timeout),
+            // WAIT-5: a value that woke a sleeping consumer is handed out
+            // at once: a slip would only delay it, and looking at the rings
+            // again would read them twice.
+            (Wake::Slept, Some(Ok(()))) => return Ok(()),
+            (Wake::Slept, Some(Err(RecvError))) => return Err(RecvTimeoutError::Disconnected),
+            // Found while spinning: the producers are publishing, so look
+            // (and slip) as a consumer that found values at once.
+            _ => {}
         }
     }
 }
@@ -281,6 +294,61 @@ mod tests {
     #[test]
     fn slip_stops_once_enough_is_queued() {
         assert_eq!(slip_over(&[1, 100, 200, 256, 400]), 4);
+    }
+
+    /// WAIT-5: a consumer woken from a sleep returns at once, with the
+    /// value that woke it: no slip, no second look. A lone value is not
+    /// enough, so a slip would look again; the one look is the one made
+    /// before the wait. No timing decides the outcome: the value comes
+    /// only after a sleep that started once the consumer had armed.
+    #[test]
+    #[cfg_attr(miri, ignore = "sleeps to make a park")]
+    fn a_consumer_woken_from_a_sleep_returns_without_looking_again() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        struct Source {
+            notifier: Notifier,
+            queued: AtomicUsize,
+            looks: AtomicUsize,
+        }
+        impl Readiness for Source {
+            fn has_data(&self) -> bool {
+                self.queued.load(Ordering::Acquire) > 0
+            }
+            fn gathered(&self) -> Gathered {
+                self.looks.fetch_add(1, Ordering::Relaxed);
+                let queued = self.queued.load(Ordering::Acquire);
+                Gathered::new(queued, queued, 1024)
+            }
+            fn no_more_senders(&self) -> bool {
+                false
+            }
+            fn notifier(&self) -> &Notifier {
+                &self.notifier
+            }
+        }
+
+        let source = Source {
+            notifier: Notifier::new(crate::WaitStrategy::Park, 1),
+            queued: AtomicUsize::new(0),
+            looks: AtomicUsize::new(0),
+        };
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while !source.notifier.consumer_armed() {
+                    std::thread::yield_now();
+                }
+                std::thread::sleep(Duration::from_millis(10));
+                source.queued.store(1, Ordering::Release);
+                source.notifier.wake_consumer(false);
+            });
+            assert_eq!(wait_ready(&source, None), Ok(()));
+        });
+        assert_eq!(
+            source.looks.load(Ordering::Relaxed),
+            1,
+            "looked again after the sleep"
+        );
     }
 
     /// WAIT-5: producers that never pause and never gather enough are
