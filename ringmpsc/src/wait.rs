@@ -761,7 +761,7 @@ impl Notifier {
 
     /// Whether the consumer is armed, for tests that wake it only once it
     /// sleeps.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn consumer_armed(&self) -> bool {
         self.consumer.state.load(Ordering::Relaxed) & ARMED != 0
     }

@@ -3,6 +3,8 @@
 //! runs under a timeout, so a lost wake-up fails instead of hanging.
 //! Invariant IDs refer to specs/ring-buffer-invariants.md.
 #![cfg(not(miri))]
+// Real threads: under `--cfg loom` only the lib's `loom_*` models run.
+#![cfg(not(loom))]
 
 use std::future::poll_fn;
 use std::pin::Pin;

@@ -1,6 +1,8 @@
 //! The MPSC channel: FIFO, counts, close, disconnect, recycling, fairness,
 //! waking and panic safety. Invariant IDs refer to
 //! specs/ring-buffer-invariants.md.
+// Real threads: under `--cfg loom` only the lib's `loom_*` models run.
+#![cfg(not(loom))]
 
 mod common;
 

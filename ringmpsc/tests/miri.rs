@@ -2,6 +2,8 @@
 //! --test miri`); they run as ordinary tests too. A producer thread and the
 //! consumer run concurrently through push, reserve/commit, consume by
 //! reference and by value, close, and drop with values left.
+// Real threads: under `--cfg loom` only the lib's `loom_*` models run.
+#![cfg(not(loom))]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! Regression tests for the promises on close, drop and fairness. Each
 //! failed before the fix it names. Invariant IDs refer to
 //! specs/ring-buffer-invariants.md.
+// Real threads: under `--cfg loom` only the lib's `loom_*` models run.
+#![cfg(not(loom))]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The SPSC ring on its own: push, reserve/commit, consume, drop.
 //! Invariant IDs refer to specs/ring-buffer-invariants.md.
+// Real threads: under `--cfg loom` only the lib's `loom_*` models run.
+#![cfg(not(loom))]
 
 mod common;
 
