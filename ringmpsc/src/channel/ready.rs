@@ -300,7 +300,8 @@ mod tests {
     /// value that woke it: no slip, no second look. A lone value is not
     /// enough, so a slip would look again; the one look is the one made
     /// before the wait. No timing decides the outcome: the value comes
-    /// only after a sleep that started once the consumer had armed.
+    /// only after a sleep that started once the consumer had armed, long
+    /// enough for it to get from arming to its park on a loaded machine.
     #[test]
     #[cfg_attr(miri, ignore = "sleeps to make a park")]
     fn a_consumer_woken_from_a_sleep_returns_without_looking_again() {
@@ -338,7 +339,7 @@ mod tests {
                 while !source.notifier.consumer_armed() {
                     std::thread::yield_now();
                 }
-                std::thread::sleep(Duration::from_millis(10));
+                std::thread::sleep(Duration::from_millis(100));
                 source.queued.store(1, Ordering::Release);
                 source.notifier.wake_consumer(false);
             });
