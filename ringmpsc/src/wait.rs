@@ -69,7 +69,12 @@ pub enum WaitStrategy {
     /// rings), then sleep until the other side makes progress. Producers pay a load (and a compiler fence) per
     /// publish to know whether the consumer sleeps; while an async consumer
     /// idles (its last wait lasted 1 ms or more), a fence per publish
-    /// instead, which spares the consumer a system call per wait.
+    /// instead, which spares the consumer a system call per wait. That
+    /// ends when a wait of the consumer finds values without sleeping
+    /// (`ready_async` finding them at once, `recv`, `recv_async` or the
+    /// stream taking one before it waited) or after a short sleep: a
+    /// consumer that only polls (`try_recv`, `consume_all`) after an idle
+    /// spell leaves its producers fencing until then.
     #[default]
     Park,
 }
@@ -757,6 +762,37 @@ impl Notifier {
     fn idle_fenced(&self) -> bool {
         // Relaxed: the consumer reads back its own stores of the bit.
         self.may_idle_fence && self.consumer.state.load(Ordering::Relaxed) & FENCE != 0
+    }
+
+    /// The consumer took a value without waiting for it (`recv`, or a
+    /// first poll of `recv_async` or the stream, that found one): it is
+    /// not idle, so producers go back to their compiler fence (BAR-2), as
+    /// when a wait finds values at once. One load while the bit is down.
+    #[inline]
+    pub(crate) fn values_came_unasked(&self) {
+        // Relaxed: the consumer reads back its own stores of the bit; the
+        // bit's test comes first, so the usual case is this one load.
+        if self.consumer.state.load(Ordering::Relaxed) & FENCE != 0 {
+            self.lower_idle_fence();
+        }
+    }
+
+    /// [`values_came_unasked`](Self::values_came_unasked) with the bit up:
+    /// lowered if it was raised for an idle spell, not if it is up for
+    /// good (no `membarrier`).
+    #[cold]
+    fn lower_idle_fence(&self) {
+        if self.parks() {
+            self.end_idle_fence(Side::Consumer);
+        }
+    }
+
+    /// Whether the consumer has the idle fence up, for tests; `None`
+    /// where it is never raised (no `membarrier`: the light side is a
+    /// fence anyway).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn consumer_idle_fenced(&self) -> Option<bool> {
+        self.may_idle_fence.then(|| self.idle_fenced())
     }
 
     /// Whether the consumer is armed, for tests that wake it only once it

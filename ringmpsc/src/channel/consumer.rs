@@ -54,6 +54,9 @@ pub struct Channel<T> {
     /// Where the next poll starts: right after the last ring served
     /// (CH-FAIR-1).
     next: usize,
+    /// The stream's last poll returned `Pending`: a value now is one it
+    /// waited for (BAR-2, see [`RecvFuture`]'s `waited`).
+    stream_waited: bool,
 }
 
 // SAFETY: CH-LIFE-1: the raw rings point into `shared`, which the channel
@@ -79,6 +82,7 @@ impl<T> Channel<T> {
             shared: Arc::new(shared),
             rings: Vec::new(),
             next: 0,
+            stream_waited: false,
         }
     }
 
@@ -347,14 +351,22 @@ impl<T> Channel<T> {
     }
 
     fn recv_deadline(&mut self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        let mut waited = false;
         loop {
             match self.try_recv() {
-                Ok(v) => return Ok(v),
+                Ok(v) => {
+                    if !waited {
+                        // BAR-2, as in `poll_recv`.
+                        self.shared.notifier.values_came_unasked();
+                    }
+                    return Ok(v);
+                }
                 Err(TryRecvError::Disconnected) => return Err(RecvTimeoutError::Disconnected),
                 Err(TryRecvError::Empty) => {}
             }
             let shared = &*self.shared;
             let ready = || shared.has_data() || shared.no_more_senders();
+            waited = true;
             if shared.notifier.wait_consumer(ready, deadline) == Wake::TimedOut {
                 return Err(RecvTimeoutError::Timeout);
             }
@@ -455,19 +467,32 @@ impl<T> Channel<T> {
     /// The future resolves to [`RecvError`] once the channel is empty and
     /// nothing can arrive any more.
     pub fn recv_async(&mut self) -> RecvFuture<'_, T> {
-        RecvFuture { channel: self }
+        RecvFuture {
+            channel: self,
+            waited: false,
+        }
     }
 
-    fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Result<T, RecvError>> {
+    /// A poll of [`RecvFuture`]; `waited` says whether the future has
+    /// returned `Pending` before.
+    fn poll_recv(&mut self, cx: &mut Context<'_>, waited: &mut bool) -> Poll<Result<T, RecvError>> {
         loop {
             match self.try_recv() {
-                Ok(v) => return Poll::Ready(Ok(v)),
+                Ok(v) => {
+                    if !*waited {
+                        // BAR-2: a value taken without a wait; after an
+                        // idle spell the producers may still be fencing.
+                        self.shared.notifier.values_came_unasked();
+                    }
+                    return Poll::Ready(Ok(v));
+                }
                 Err(TryRecvError::Disconnected) => return Poll::Ready(Err(RecvError)),
                 Err(TryRecvError::Empty) => {}
             }
             let shared = &*self.shared;
             let ready = || shared.has_data() || shared.no_more_senders();
             if shared.notifier.poll_consumer(cx, ready).is_pending() {
+                *waited = true;
                 return Poll::Pending;
             }
         }
@@ -552,7 +577,11 @@ impl<T> futures_core::Stream for Channel<T> {
     type Item = T;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
-        self.get_mut().poll_recv(cx).map(Result::ok)
+        let this = self.get_mut();
+        let mut waited = this.stream_waited;
+        let poll = this.poll_recv(cx, &mut waited);
+        this.stream_waited = poll.is_pending();
+        poll.map(Result::ok)
     }
 }
 
@@ -560,13 +589,16 @@ impl<T> futures_core::Stream for Channel<T> {
 #[must_use = "futures do nothing unless polled"]
 pub struct RecvFuture<'a, T> {
     channel: &'a mut Channel<T>,
+    /// Returned `Pending` before: a value now is one it waited for.
+    waited: bool,
 }
 
 impl<T> Future for RecvFuture<'_, T> {
     type Output = Result<T, RecvError>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.get_mut().channel.poll_recv(cx)
+        let this = self.get_mut();
+        this.channel.poll_recv(cx, &mut this.waited)
     }
 }
 
@@ -591,5 +623,79 @@ impl<T> fmt::Debug for Channel<T> {
             .field("len", &self.len())
             .field("closed", &self.is_closed())
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::Config;
+    use futures_core::Stream;
+    use std::future::Future;
+    use std::task::Waker;
+
+    /// Longer than the wait after which an async consumer counts as idle.
+    const IDLE: Duration = Duration::from_millis(5);
+
+    /// A `recv_async` that waits `IDLE` for `value`: the consumer idles,
+    /// so its next arm raises the fence.
+    fn recv_after_idling(channel: &mut Channel<u32>, producer: &crate::Producer<u32>, value: u32) {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut recv = std::pin::pin!(channel.recv_async());
+        assert!(recv.as_mut().poll(&mut cx).is_pending());
+        std::thread::sleep(IDLE);
+        producer.push(value).unwrap();
+        assert_eq!(recv.as_mut().poll(&mut cx), Poll::Ready(Ok(value)));
+    }
+
+    /// BAR-2: after an idle spell, producers fence until the consumer
+    /// takes a value it did not wait for. A value that `recv_async` (or
+    /// the stream) waited for keeps the fence; one its first poll finds
+    /// lowers it. With the fence left up, a consumer receiving a burst
+    /// with `recv_async` kept every producer fencing for the whole burst.
+    #[test]
+    #[cfg_attr(miri, ignore = "miri has no membarrier, so no idle fence")]
+    fn values_taken_without_a_wait_lower_the_idle_fence() {
+        let mut channel = Channel::new(Config::new(4, 1, false)).unwrap();
+        let producer = channel.register().unwrap();
+        let shared = Arc::clone(&channel.shared);
+        let fenced = || shared.notifier.consumer_idle_fenced();
+        if fenced().is_none() {
+            eprintln!("no membarrier here: the fence is up for good");
+            return;
+        }
+        recv_after_idling(&mut channel, &producer, 1);
+        assert_eq!(fenced(), Some(false), "raised only when it arms again");
+        recv_after_idling(&mut channel, &producer, 2);
+        assert_eq!(fenced(), Some(true), "a value waited for keeps it");
+
+        let mut cx = Context::from_waker(Waker::noop());
+        producer.push(3).unwrap();
+        {
+            let mut recv = std::pin::pin!(channel.recv_async());
+            assert_eq!(recv.as_mut().poll(&mut cx), Poll::Ready(Ok(3)));
+        }
+        assert_eq!(
+            fenced(),
+            Some(false),
+            "recv_async: a value not waited for lowers it"
+        );
+
+        recv_after_idling(&mut channel, &producer, 4);
+        assert_eq!(fenced(), Some(true), "idle again: raised");
+        producer.push(5).unwrap();
+        let polled = Pin::new(&mut channel).poll_next(&mut cx);
+        assert_eq!(polled, Poll::Ready(Some(5)));
+        assert_eq!(
+            fenced(),
+            Some(false),
+            "the stream: a value not waited for lowers it"
+        );
+
+        recv_after_idling(&mut channel, &producer, 6);
+        assert_eq!(fenced(), Some(true), "idle again: raised");
+        producer.push(7).unwrap();
+        assert_eq!(channel.recv(), Ok(7));
+        assert_eq!(fenced(), Some(false), "recv: a value not waited for lowers it");
     }
 }
