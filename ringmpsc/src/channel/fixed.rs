@@ -15,7 +15,7 @@ use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use super::producer::Producer;
-use super::ready::{wait_ready, Gathered, Readiness, ReadyFuture};
+use super::ready::{wait_ready, Gathered, Readiness, ReadyFuture, RingSpan};
 use crate::error::{RecvError, RecvTimeoutError};
 use crate::metrics::MetricsSnapshot;
 use crate::ring::core::{close_and_cut, window, RawRing, RingCore, RingHeader, RingRef};
@@ -336,7 +336,15 @@ impl FixedHost {
 
     /// Every ring's header, with its shape.
     fn entries(&self) -> impl Iterator<Item = (&RingHeader, &RingEntry)> + Clone {
-        self.headers.iter().map(|entry| {
+        self.entries_in(0..self.headers.len())
+    }
+
+    /// The headers of rings `ids`, with their shapes.
+    fn entries_in(
+        &self,
+        ids: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (&RingHeader, &RingEntry)> + Clone {
+        self.headers[ids].iter().map(|entry| {
             // SAFETY: CH-LIFE-1: the headers live in `block`, which `self`
             // owns for the length of the borrow.
             (unsafe { entry.header.as_ref() }, entry)
@@ -381,10 +389,13 @@ impl Readiness for FixedHost {
         self.lens().any(|len| len > 0)
     }
 
-    fn gathered(&self) -> Gathered {
+    fn gathered(&self, among: RingSpan) -> Gathered {
+        let ids = among.indices(self.headers.len());
+        let first = ids.start;
         let looks = self
-            .entries()
-            .map(|(header, entry)| header.look(entry.slots, entry.window));
+            .entries_in(ids)
+            .enumerate()
+            .map(|(k, (header, entry))| (first + k, header.look(entry.slots, entry.window)));
         Gathered::of(looks, self.ring_slots)
     }
 

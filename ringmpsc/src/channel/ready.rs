@@ -19,8 +19,9 @@ use crate::wait::{Notifier, Wake};
 pub(crate) trait Readiness: Sync {
     /// A value is queued in some ring.
     fn has_data(&self) -> bool;
-    /// What is queued, for a slipping consumer (WAIT-5): a snapshot.
-    fn gathered(&self) -> Gathered;
+    /// What is queued in the rings of `among` ([`ALL_RINGS`] for every
+    /// one), for a slipping consumer (WAIT-5): a snapshot.
+    fn gathered(&self, among: RingSpan) -> Gathered;
     /// Closed, or no producer (nor registrar) left (CH-DISC-1).
     fn no_more_senders(&self) -> bool;
     fn notifier(&self) -> &Notifier;
@@ -46,9 +47,13 @@ pub(crate) fn wait_ready(source: &dyn Readiness, deadline: Option<Instant>) -> R
     loop {
         // One look serves as the data check and as the slip's first look,
         // so a ready consumer reads the producers' lines once, not twice.
-        let first = source.gathered();
+        let first = source.gathered(ALL_RINGS);
         if first.queued > 0 {
-            slip(first, || source.gathered(), SLIP_MAX, deadline);
+            // The slip's later looks read only the rings from the first to
+            // the last that held values: they tell whether those producers
+            // are still publishing, and the drain that follows looks at
+            // every ring anyway.
+            slip(first, || source.gathered(first.held), SLIP_MAX, deadline);
             return Ok(());
         }
         // CH-DISC-1, as in `state`: nothing was queued at that look.
@@ -94,11 +99,53 @@ const SLIP_PAUSES: u32 = 8;
 /// The longest a consumer slips (WAIT-5).
 const SLIP_MAX: Duration = Duration::from_micros(2);
 
+/// Rings `first..=last` of a channel, those it has of them. Two bytes, so
+/// that a [`Gathered`] stays two words (returned in registers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RingSpan {
+    first: u8,
+    last: u8,
+}
+
+/// Every ring of a channel (at most [`MAX_PRODUCERS`](crate::config::MAX_PRODUCERS),
+/// below 256).
+pub(crate) const ALL_RINGS: RingSpan = RingSpan {
+    first: 0,
+    last: u8::MAX,
+};
+
+impl RingSpan {
+    /// No ring.
+    const NONE: RingSpan = RingSpan {
+        first: u8::MAX,
+        last: 0,
+    };
+
+    /// The indices of its rings in a channel of `n` rings, in order
+    /// (`start <= end`, also for no ring).
+    pub(crate) fn indices(self, n: usize) -> std::ops::Range<usize> {
+        let end = n.min(self.last as usize + 1);
+        (self.first as usize).min(end)..end
+    }
+
+    /// The span that also holds ring `i`.
+    fn with(self, i: usize) -> RingSpan {
+        // Ring indices are below `MAX_PRODUCERS`, so they fit a byte.
+        let i = i as u8;
+        RingSpan {
+            first: self.first.min(i),
+            last: self.last.max(i),
+        }
+    }
+}
+
 /// One look of a slipping consumer at the rings (WAIT-5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Gathered {
-    /// Values queued over all rings.
+    /// Values queued over the rings looked at.
     queued: usize,
+    /// The rings looked at from the first to the last that held values.
+    held: RingSpan,
     /// Enough to drain now: [`SLIP_TARGET`] values, a ring at least half
     /// full, whose producer would soon have to wait for room, or a ring
     /// holding fewer values than its window, ending at or near a window's
@@ -113,6 +160,7 @@ impl Gathered {
     pub(crate) fn new(queued: usize, fullest: usize, ring_slots: usize) -> Self {
         Gathered {
             queued,
+            held: RingSpan::NONE,
             enough: queued >= SLIP_TARGET || fullest.saturating_mul(2) >= ring_slots,
         }
     }
@@ -126,15 +174,21 @@ impl Gathered {
     /// little before the window's end (`Look::near_window_end`), with the
     /// producer's finer looks, ran `mpsc_4p_96b` 1.20–1.32× and the
     /// windowed `u64` rows 1.03–1.05× (10 to 30 alternated rounds).
-    pub(crate) fn of(rings: impl Iterator<Item = Look>, ring_slots: usize) -> Self {
-        let (queued, fullest, waiting) = rings.fold(
-            (0, 0, false),
-            |(sum, max, waiting): (usize, usize, bool), look| {
-                (sum + look.len, max.max(look.len), waiting || look.near_window_end)
+    pub(crate) fn of(rings: impl Iterator<Item = (usize, Look)>, ring_slots: usize) -> Self {
+        let (queued, fullest, waiting, held) = rings.fold(
+            (0, 0, false, RingSpan::NONE),
+            |(sum, max, waiting, held): (usize, usize, bool, RingSpan), (i, look)| {
+                (
+                    sum + look.len,
+                    max.max(look.len),
+                    waiting || look.near_window_end,
+                    if look.len > 0 { held.with(i) } else { held },
+                )
             },
         );
         let mut gathered = Gathered::new(queued, fullest, ring_slots);
         gathered.enough |= waiting;
+        gathered.held = held;
         gathered
     }
 }
@@ -261,13 +315,95 @@ mod tests {
                 near_window_end: false,
             })
             .into_iter()
+            .enumerate()
         };
-        assert_eq!(Gathered::of(looks([3, 8, 1]), 16), Gathered::new(12, 8, 16));
+        let gathered = Gathered::of(looks([3, 8, 1]), 16);
+        assert_eq!(
+            (gathered.queued, gathered.enough),
+            (12, Gathered::new(12, 8, 16).enough)
+        );
         // A producer at or near a window's end (RB-WIN-1): drain now.
         let mut waiting = looks([3, 2, 1]).collect::<Vec<_>>();
         assert!(!Gathered::of(waiting.iter().copied(), 16).enough);
-        waiting[1].near_window_end = true;
+        waiting[1].1.near_window_end = true;
         assert!(Gathered::of(waiting.into_iter(), 16).enough);
+    }
+
+    /// WAIT-5: a look records the rings, from the first to the last, that
+    /// held values.
+    #[test]
+    fn a_look_records_the_rings_that_held_values() {
+        let look = |len| Look {
+            len,
+            near_window_end: false,
+        };
+        let lens = |lens: &[usize]| lens.iter().map(|&len| look(len)).enumerate().collect::<Vec<_>>();
+        let gathered = Gathered::of(lens(&[0, 3, 0, 0, 1, 0]).into_iter(), 16);
+        assert_eq!((gathered.queued, gathered.held.indices(6)), (4, 1..5));
+        let one = Gathered::of(lens(&[0, 0, 2]).into_iter(), 16);
+        assert_eq!(one.held.indices(3), 2..3);
+        let none = Gathered::of(lens(&[0, 0]).into_iter(), 16);
+        assert_eq!(none.held.indices(2), 1..1);
+        let last = Gathered::of([(127, look(1))].into_iter(), 16);
+        assert_eq!(last.held.indices(128), 127..128);
+    }
+
+    /// Every ring is as many as the channel has.
+    #[test]
+    fn all_rings_are_the_channel_s_rings() {
+        assert_eq!(ALL_RINGS.indices(4), 0..4);
+        assert_eq!(
+            ALL_RINGS.indices(crate::config::MAX_PRODUCERS),
+            0..crate::config::MAX_PRODUCERS
+        );
+        assert!(ALL_RINGS.indices(0).is_empty());
+    }
+
+    /// WAIT-5: once the first look found values, the slip's later looks
+    /// read only the rings from the first to the last that held them; the
+    /// first reads every ring.
+    #[test]
+    fn a_slip_looks_again_only_at_the_rings_that_held_values() {
+        use std::sync::Mutex;
+
+        struct Source {
+            notifier: Notifier,
+            /// Each ring's values, the same at every look.
+            lens: [usize; 5],
+            asked: Mutex<Vec<std::ops::Range<usize>>>,
+        }
+        impl Readiness for Source {
+            fn has_data(&self) -> bool {
+                self.lens.iter().any(|&len| len > 0)
+            }
+            fn gathered(&self, among: RingSpan) -> Gathered {
+                self.asked.lock().unwrap().push(among.indices(self.lens.len()));
+                let looks = among.indices(self.lens.len()).map(|i| {
+                    let look = Look {
+                        len: self.lens[i],
+                        near_window_end: false,
+                    };
+                    (i, look)
+                });
+                Gathered::of(looks, 1024)
+            }
+            fn no_more_senders(&self) -> bool {
+                false
+            }
+            fn notifier(&self) -> &Notifier {
+                &self.notifier
+            }
+        }
+
+        let source = Source {
+            notifier: Notifier::new(crate::WaitStrategy::Park, 5),
+            lens: [0, 5, 0, 2, 0],
+            asked: Mutex::new(Vec::new()),
+        };
+        assert_eq!(wait_ready(&source, None), Ok(()));
+        // Not enough queued, and no new value at the second look: the slip
+        // ends there.
+        assert_eq!(*source.asked.lock().unwrap(), [0..5, 1..4]);
     }
 
     /// WAIT-5: enough values queued at the first look: no wait.
@@ -316,7 +452,7 @@ mod tests {
             fn has_data(&self) -> bool {
                 self.queued.load(Ordering::Acquire) > 0
             }
-            fn gathered(&self) -> Gathered {
+            fn gathered(&self, _among: RingSpan) -> Gathered {
                 self.looks.fetch_add(1, Ordering::Relaxed);
                 let queued = self.queued.load(Ordering::Acquire);
                 Gathered::new(queued, queued, 1024)

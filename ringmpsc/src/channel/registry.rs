@@ -9,7 +9,7 @@ use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 
 use super::producer::Producer;
-use super::ready::{Gathered, Readiness};
+use super::ready::{Gathered, Readiness, RingSpan};
 use crate::config::Config;
 use crate::error::RegisterError;
 use crate::ring::core::{close_and_cut, RawRing, RingCore, RingHeader, RingRef};
@@ -152,12 +152,15 @@ impl<T> Shared<T> {
 
     /// The published rings, in entry order, borrowed from `self`.
     pub(crate) fn rings(&self) -> impl Iterator<Item = RingRef<'_, T>> + Clone + '_ {
-        (0..self.allocated()).filter_map(|id| {
-            let raw = self.raw_ring(id)?;
-            // SAFETY: CH-LIFE-1: `self` owns the ring and is borrowed for
-            // the lifetime of the result.
-            Some(unsafe { raw.get() })
-        })
+        (0..self.allocated()).filter_map(|id| self.published(id))
+    }
+
+    /// The ring of entry `id`, if published, borrowed from `self`.
+    fn published(&self, id: usize) -> Option<RingRef<'_, T>> {
+        let raw = self.raw_ring(id)?;
+        // SAFETY: CH-LIFE-1: `self` owns the ring and is borrowed for the
+        // lifetime of the result.
+        Some(unsafe { raw.get() })
     }
 
     pub(crate) fn has_data(&self) -> bool {
@@ -281,8 +284,11 @@ impl<T: Send> Readiness for Shared<T> {
     fn has_data(&self) -> bool {
         Shared::has_data(self)
     }
-    fn gathered(&self) -> Gathered {
-        Gathered::of(self.rings().map(RingRef::look), self.config.capacity())
+    fn gathered(&self, among: RingSpan) -> Gathered {
+        let looks = among
+            .indices(self.allocated())
+            .filter_map(|id| Some((id, self.published(id)?.look())));
+        Gathered::of(looks, self.config.capacity())
     }
     fn no_more_senders(&self) -> bool {
         Shared::no_more_senders(self)

@@ -191,6 +191,11 @@ impl RingHeader {
         let head = self.consumer.head.load(Ordering::Acquire);
         // Acquire: pairs with the producer's Release store of `tail`.
         let tail = self.producer.tail.load(Ordering::Acquire);
+        // An empty ring, the usual case among many: a cut only lowers the
+        // end, so its line is not read.
+        if tail <= head {
+            return Look::default();
+        }
         // A publish past the cut is being withdrawn and will not be read.
         let end = self.known_cut().map_or(tail, |cut| tail.min(cut));
         if end <= head {
