@@ -359,51 +359,66 @@ mod tests {
         assert!(ALL_RINGS.indices(0).is_empty());
     }
 
+    /// A channel's state for the wait tests: rings whose values a test
+    /// sets, and a record of the rings each look asked for.
+    struct MockSource {
+        notifier: Notifier,
+        lens: Vec<std::sync::atomic::AtomicUsize>,
+        asked: std::sync::Mutex<Vec<std::ops::Range<usize>>>,
+    }
+
+    impl MockSource {
+        fn new(lens: &[usize]) -> Self {
+            MockSource {
+                notifier: Notifier::new(crate::WaitStrategy::Park, lens.len()),
+                lens: lens.iter().map(|&len| len.into()).collect(),
+                asked: Default::default(),
+            }
+        }
+
+        fn len(&self, i: usize) -> usize {
+            self.lens[i].load(std::sync::atomic::Ordering::Acquire)
+        }
+
+        fn asked(&self) -> Vec<std::ops::Range<usize>> {
+            self.asked.lock().unwrap().clone()
+        }
+    }
+
+    impl Readiness for MockSource {
+        fn has_data(&self) -> bool {
+            (0..self.lens.len()).any(|i| self.len(i) > 0)
+        }
+        fn gathered(&self, among: RingSpan) -> Gathered {
+            let ids = among.indices(self.lens.len());
+            self.asked.lock().unwrap().push(ids.clone());
+            let looks = ids.map(|i| {
+                let look = Look {
+                    len: self.len(i),
+                    near_window_end: false,
+                };
+                (i, look)
+            });
+            Gathered::of(looks, 1024)
+        }
+        fn no_more_senders(&self) -> bool {
+            false
+        }
+        fn notifier(&self) -> &Notifier {
+            &self.notifier
+        }
+    }
+
     /// WAIT-5: once the first look found values, the slip's later looks
     /// read only the rings from the first to the last that held them; the
     /// first reads every ring.
     #[test]
     fn a_slip_looks_again_only_at_the_rings_that_held_values() {
-        use std::sync::Mutex;
-
-        struct Source {
-            notifier: Notifier,
-            /// Each ring's values, the same at every look.
-            lens: [usize; 5],
-            asked: Mutex<Vec<std::ops::Range<usize>>>,
-        }
-        impl Readiness for Source {
-            fn has_data(&self) -> bool {
-                self.lens.iter().any(|&len| len > 0)
-            }
-            fn gathered(&self, among: RingSpan) -> Gathered {
-                self.asked.lock().unwrap().push(among.indices(self.lens.len()));
-                let looks = among.indices(self.lens.len()).map(|i| {
-                    let look = Look {
-                        len: self.lens[i],
-                        near_window_end: false,
-                    };
-                    (i, look)
-                });
-                Gathered::of(looks, 1024)
-            }
-            fn no_more_senders(&self) -> bool {
-                false
-            }
-            fn notifier(&self) -> &Notifier {
-                &self.notifier
-            }
-        }
-
-        let source = Source {
-            notifier: Notifier::new(crate::WaitStrategy::Park, 5),
-            lens: [0, 5, 0, 2, 0],
-            asked: Mutex::new(Vec::new()),
-        };
+        let source = MockSource::new(&[0, 5, 0, 2, 0]);
         assert_eq!(wait_ready(&source, None), Ok(()));
         // Not enough queued, and no new value at the second look: the slip
         // ends there.
-        assert_eq!(*source.asked.lock().unwrap(), [0..5, 1..4]);
+        assert_eq!(source.asked(), [0..5, 1..4]);
     }
 
     /// WAIT-5: enough values queued at the first look: no wait.
@@ -441,51 +456,19 @@ mod tests {
     #[test]
     #[cfg_attr(miri, ignore = "sleeps to make a park")]
     fn a_consumer_woken_from_a_sleep_returns_without_looking_again() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-
-        struct Source {
-            notifier: Notifier,
-            queued: AtomicUsize,
-            looks: AtomicUsize,
-        }
-        impl Readiness for Source {
-            fn has_data(&self) -> bool {
-                self.queued.load(Ordering::Acquire) > 0
-            }
-            fn gathered(&self, _among: RingSpan) -> Gathered {
-                self.looks.fetch_add(1, Ordering::Relaxed);
-                let queued = self.queued.load(Ordering::Acquire);
-                Gathered::new(queued, queued, 1024)
-            }
-            fn no_more_senders(&self) -> bool {
-                false
-            }
-            fn notifier(&self) -> &Notifier {
-                &self.notifier
-            }
-        }
-
-        let source = Source {
-            notifier: Notifier::new(crate::WaitStrategy::Park, 1),
-            queued: AtomicUsize::new(0),
-            looks: AtomicUsize::new(0),
-        };
+        let source = MockSource::new(&[0]);
         std::thread::scope(|s| {
             s.spawn(|| {
                 while !source.notifier.consumer_armed() {
                     std::thread::yield_now();
                 }
                 std::thread::sleep(Duration::from_millis(100));
-                source.queued.store(1, Ordering::Release);
+                source.lens[0].store(1, std::sync::atomic::Ordering::Release);
                 source.notifier.wake_consumer(false);
             });
             assert_eq!(wait_ready(&source, None), Ok(()));
         });
-        assert_eq!(
-            source.looks.load(Ordering::Relaxed),
-            1,
-            "looked again after the sleep"
-        );
+        assert_eq!(source.asked().len(), 1, "looked again after the sleep");
     }
 
     /// WAIT-5: producers that never pause and never gather enough are
