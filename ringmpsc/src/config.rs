@@ -27,10 +27,10 @@ pub const MAX_PRODUCERS: usize = 128;
 /// caches, a large one through slower ones. On a 2-vCPU AMD EPYC guest an
 /// ideal SPSC ring of 2048 `u64` slots (16 KiB) ran single items at 1.3×
 /// and batches of 64 at 2.2× the same ring with 16384 slots (the
-/// repository's `benchmarks/history.md`). So a large ring keeps its producer to its first 16 KiB of
-/// slots (its window) while the consumer keeps up: at the window's end, a
-/// producer that finds the ring empty goes back to the first slot, and
-/// only a backlog takes it further. A large ring then costs little while
+/// repository's `benchmarks/history.md`). So a large ring keeps its
+/// producer to its first 16 KiB of slots (its window) while the consumer
+/// keeps up: at the window's end, a producer that finds the ring empty
+/// goes back to the first slot, and only a backlog takes it further. A large ring then costs little while
 /// idle and absorbs a burst when one comes; it always holds its whole
 /// capacity. Large messages can go the other way: on that host 96-byte
 /// messages ran 2.3–4× faster on rings of 16384 or 65536 slots (1.5 and 6

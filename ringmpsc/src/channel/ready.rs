@@ -99,8 +99,8 @@ const SLIP_PAUSES: u32 = 8;
 /// The longest a consumer slips (WAIT-5).
 const SLIP_MAX: Duration = Duration::from_micros(2);
 
-/// Rings `first..=last` of a channel, those it has of them. Two bytes, so
-/// that a [`Gathered`] stays two words (returned in registers).
+/// The rings `first..=last` of a channel (those of them it has). Two
+/// bytes, so that a [`Gathered`] stays two words (returned in registers).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RingSpan {
     first: u8,
@@ -131,6 +131,7 @@ impl RingSpan {
     /// The span that also holds ring `i`.
     fn with(self, i: usize) -> RingSpan {
         // Ring indices are below `MAX_PRODUCERS`, so they fit a byte.
+        debug_assert!(i < crate::config::MAX_PRODUCERS);
         let i = i as u8;
         RingSpan {
             first: self.first.min(i),
@@ -348,9 +349,9 @@ mod tests {
         assert_eq!(last.held.indices(128), 127..128);
     }
 
-    /// Every ring is as many as the channel has.
+    /// `ALL_RINGS` spans every ring a channel has, up to the most it can.
     #[test]
-    fn all_rings_are_the_channel_s_rings() {
+    fn all_rings_spans_every_ring_of_a_channel() {
         assert_eq!(ALL_RINGS.indices(4), 0..4);
         assert_eq!(
             ALL_RINGS.indices(crate::config::MAX_PRODUCERS),
