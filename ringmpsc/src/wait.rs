@@ -767,19 +767,19 @@ impl Notifier {
     /// The consumer took a value without waiting for it (`recv`, or a
     /// first poll of `recv_async` or the stream, that found one): it is
     /// not idle, so producers go back to their compiler fence (BAR-2), as
-    /// when a wait finds values at once. One load while the bit is down.
+    /// when a wait finds values at once. One load while the bit is down;
+    /// where it is up for good (no `membarrier`), a second one, no call.
     #[inline]
     pub(crate) fn values_came_unasked(&self) {
         // Relaxed: the consumer reads back its own stores of the bit; the
         // bit's test comes first, so the usual case is this one load.
-        if self.consumer.state.load(Ordering::Relaxed) & FENCE != 0 {
+        if self.consumer.state.load(Ordering::Relaxed) & FENCE != 0 && self.may_idle_fence {
             self.lower_idle_fence();
         }
     }
 
-    /// [`values_came_unasked`](Self::values_came_unasked) with the bit up:
-    /// lowered if it was raised for an idle spell, not if it is up for
-    /// good (no `membarrier`).
+    /// [`values_came_unasked`](Self::values_came_unasked) with the bit
+    /// raised for an idle spell: lowered.
     #[cold]
     fn lower_idle_fence(&self) {
         if self.parks() {
