@@ -239,24 +239,32 @@ pub(crate) fn slip(
 #[must_use = "futures do nothing unless polled"]
 pub struct ReadyFuture<'a> {
     source: &'a dyn Readiness,
+    /// Its last poll was ready, which ended the wait and disarmed: the
+    /// drop has nothing to undo (WAIT-3).
+    finished: bool,
 }
 
 impl<'a> ReadyFuture<'a> {
     pub(crate) fn new(source: &'a dyn Readiness) -> Self {
-        ReadyFuture { source }
+        ReadyFuture {
+            source,
+            finished: false,
+        }
     }
 }
 
 impl Future for ReadyFuture<'_> {
     type Output = Result<(), RecvError>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let source = self.source;
         let mut outcome = None;
         let poll = source.notifier().poll_consumer(cx, || {
             outcome = state(source);
             outcome.is_some()
         });
+        // A ready poll ended the wait through `finish`, which disarmed.
+        self.finished = poll.is_ready();
         match (poll, outcome) {
             (Poll::Ready(()), Some(outcome)) => Poll::Ready(outcome),
             _ => Poll::Pending,
@@ -266,8 +274,13 @@ impl Future for ReadyFuture<'_> {
 
 impl Drop for ReadyFuture<'_> {
     fn drop(&mut self) {
-        // WAIT-3: a cancelled wait leaves no waker behind.
-        self.source.notifier().cancel_consumer();
+        // WAIT-3: a cancelled wait leaves no waker behind. A finished one
+        // left none already, so it skips the waiter's lock: a second lock
+        // and read-modify-write on every `ready_async`, which a consumer
+        // woken after an idle spell pays on cold lines.
+        if !self.finished {
+            self.source.notifier().cancel_consumer();
+        }
     }
 }
 
@@ -470,6 +483,40 @@ mod tests {
             assert_eq!(wait_ready(&source, None), Ok(()));
         });
         assert_eq!(source.asked().len(), 1, "looked again after the sleep");
+    }
+
+    /// WAIT-3: a `ready_async` future leaves no registration behind when
+    /// it is dropped pending, after a ready poll (which disarmed, so its
+    /// drop skips the lock), or after a ready poll followed by a pending
+    /// one (which armed again).
+    #[test]
+    fn a_ready_future_leaves_no_registration_however_it_ends() {
+        let source = MockSource::new(&[0]);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let set = |n: usize| source.lens[0].store(n, std::sync::atomic::Ordering::Release);
+        let armed = || source.notifier.consumer_armed();
+
+        let mut pending = ReadyFuture::new(&source);
+        assert!(Pin::new(&mut pending).poll(&mut cx).is_pending());
+        assert!(armed(), "a pending poll arms");
+        drop(pending);
+        assert!(!armed(), "dropped pending");
+
+        let mut woken = ReadyFuture::new(&source);
+        assert!(Pin::new(&mut woken).poll(&mut cx).is_pending());
+        set(1);
+        assert_eq!(Pin::new(&mut woken).poll(&mut cx), Poll::Ready(Ok(())));
+        assert!(!armed(), "a ready poll disarms");
+        drop(woken);
+        assert!(!armed(), "dropped after ready");
+
+        let mut again = ReadyFuture::new(&source);
+        assert_eq!(Pin::new(&mut again).poll(&mut cx), Poll::Ready(Ok(())));
+        set(0);
+        assert!(Pin::new(&mut again).poll(&mut cx).is_pending());
+        assert!(armed(), "polled again after ready: armed again");
+        drop(again);
+        assert!(!armed(), "dropped pending after a ready poll");
     }
 
     /// WAIT-5: producers that never pause and never gather enough are
