@@ -604,8 +604,14 @@ impl<T> Future for RecvFuture<'_, T> {
 
 impl<T> Drop for RecvFuture<'_, T> {
     fn drop(&mut self) {
-        // WAIT-3: a cancelled receive leaves no waker behind.
-        self.channel.shared.notifier.cancel_consumer();
+        // WAIT-3: a cancelled receive leaves no waker behind. One that
+        // never returned `Pending` left none: every arm of its polls was
+        // followed by the re-check that found it ready, and so by a
+        // disarm. It skips the waiter's lock, which a receive of a value
+        // already queued otherwise paid every time.
+        if self.waited {
+            self.channel.shared.notifier.cancel_consumer();
+        }
     }
 }
 
@@ -649,6 +655,38 @@ mod tests {
         std::thread::sleep(IDLE);
         producer.push(value).unwrap();
         assert_eq!(recv.as_mut().poll(&mut cx), Poll::Ready(Ok(value)));
+    }
+
+    /// WAIT-3: a `recv_async` future leaves no registration behind when
+    /// it is dropped pending, after it found a value at once (its drop
+    /// then skips the waiter's lock), or after it waited for one.
+    #[test]
+    fn a_recv_future_leaves_no_registration_however_it_ends() {
+        let mut channel = Channel::new(Config::new(4, 1, false)).unwrap();
+        let producer = channel.register().unwrap();
+        let shared = Arc::clone(&channel.shared);
+        let armed = || shared.notifier.consumer_armed();
+        let mut cx = Context::from_waker(Waker::noop());
+
+        let mut pending = Box::pin(channel.recv_async());
+        assert!(pending.as_mut().poll(&mut cx).is_pending());
+        assert!(armed(), "a pending poll arms");
+        drop(pending);
+        assert!(!armed(), "dropped pending");
+
+        producer.push(1).unwrap();
+        let mut at_once = Box::pin(channel.recv_async());
+        assert_eq!(at_once.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
+        drop(at_once);
+        assert!(!armed(), "dropped after a value found at once");
+
+        let mut waited = Box::pin(channel.recv_async());
+        assert!(waited.as_mut().poll(&mut cx).is_pending());
+        assert!(waited.as_mut().poll(&mut cx).is_pending(), "still nothing");
+        producer.push(2).unwrap();
+        assert_eq!(waited.as_mut().poll(&mut cx), Poll::Ready(Ok(2)));
+        drop(waited);
+        assert!(!armed(), "dropped after a value waited for");
     }
 
     /// BAR-2: after an idle spell, producers fence until the consumer
