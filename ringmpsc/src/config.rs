@@ -30,11 +30,12 @@ pub const MAX_PRODUCERS: usize = 128;
 /// repository's `benchmarks/history.md`). So a large ring keeps its
 /// producer to its first 16 KiB of slots (its window) while the consumer
 /// keeps up: at the window's end, a producer that finds the ring empty
-/// goes back to the first slot, and only a backlog takes it further. A large ring then costs little while
-/// idle and absorbs a burst when one comes; it always holds its whole
-/// capacity. Large messages can go the other way: on that host 96-byte
-/// messages ran 2.3–4× faster on rings of 16384 or 65536 slots (1.5 and 6
-/// MiB) than on rings of 4096 (384 KiB), single producer or four.
+/// goes back to the first slot, and only a backlog takes it further. A
+/// large ring then costs little while idle and absorbs a burst when one
+/// comes; it always holds its whole capacity. Large messages can go the
+/// other way: on that host 96-byte messages ran 2.3–4× faster on rings of
+/// 16384 or 65536 slots (1.5 and 6 MiB) than on rings of 4096 (384 KiB),
+/// single producer or four.
 /// Measure on your machine: the `ring_size_study` benchmark runs both. The
 /// default's 64 Ki slots favour absorbing bursts.
 ///
