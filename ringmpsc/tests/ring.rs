@@ -295,6 +295,49 @@ fn handler_panic_mid_stage_leaves_the_staged_values_queued() {
     }
 }
 
+/// RB-REL-1: a batch that fills the ring frees its slots a cache line at
+/// a time as their values are handed out, so the producer gets room while
+/// the handlers still run; what it pushes then waits for the next call,
+/// after the batch, in order.
+#[test]
+fn a_full_batch_frees_its_lines_while_it_is_handed_out() {
+    fn check<T: Copy + PartialEq + std::fmt::Debug>(make: fn(u64) -> T) {
+        let size = std::mem::size_of::<T>();
+        let per_line = (64 / size).max(1);
+        let r = ring::<T>(4); // 16 slots, no window
+        for i in 0..16 {
+            r.push(make(i)).unwrap();
+        }
+        assert!(r.push(make(99)).is_err(), "full before the drain");
+        // Each handler pushes once. When the handler of value `i` runs,
+        // `i + 1` values are taken, and the slots of the whole lines among
+        // them are free.
+        let (mut handed, mut pushed) = (Vec::new(), 0u64);
+        let taken = r.consume_batch_owned(|v| {
+            let i = handed.len();
+            let freed = (i + 1) / per_line * per_line;
+            let room = r.push(make(16 + pushed)).is_ok();
+            assert_eq!(room, freed as u64 > pushed, "{size}-byte values, handler {i}");
+            pushed += room as u64;
+            handed.push(v);
+        });
+        assert_eq!(taken, 16, "the batch is what was queued when it began");
+        assert!(handed.iter().copied().eq((0..16).map(make)), "FIFO");
+        assert!(
+            pushed >= per_line as u64,
+            "{size}-byte values: room came during the batch"
+        );
+        let mut rest = Vec::new();
+        r.consume_batch_owned(|v| rest.push(v));
+        assert!(
+            rest.iter().copied().eq((16..16 + pushed).map(make)),
+            "refills come next, in order"
+        );
+    }
+    check::<u64>(|i| i); // staged (RB-STAGE-1), 8 to a line
+    check::<[u64; 4]>(|i| [i; 4]); // read from the slots, 2 to a line
+}
+
 /// RB-DROP-1: a fill whose closure panics drops what it wrote and
 /// publishes nothing.
 #[test]

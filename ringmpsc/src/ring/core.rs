@@ -625,7 +625,7 @@ impl<'a, T> RingRef<'a, T> {
             return;
         }
         // Constants for each `T`: the test is a mask or a multiply.
-        let slots_per_line = (CACHE_LINE / size).max(1) as u64;
+        let slots_per_line = slots_per_line::<T>();
         let ahead = (PREFETCH_AHEAD / size).max(1) as u64;
         if tail.is_multiple_of(slots_per_line) {
             let target = tail + ahead;
@@ -1110,6 +1110,12 @@ impl<'a, T> RingRef<'a, T> {
             return 0;
         };
         let head = batch.head;
+        // RB-REL-1: a batch of at least half the ring frees its slots a
+        // cache line at a time as their values are handed out, so that a
+        // producer waiting for room refills the ring while the handlers
+        // run, a line per look at `head`.
+        let release_early = count * 2 >= self.slots.len();
+        let per_line = slots_per_line::<T>();
         if count <= SHORT_BATCH && stages::<T>() {
             // Short batches of small values: read a stage of them at once,
             // then hand them out (RB-STAGE-1). The reads of a stage's lines
@@ -1140,6 +1146,9 @@ impl<'a, T> RingRef<'a, T> {
                     // handed out once (RB-DROP-1).
                     let value = unsafe { copies.add(k).read().assume_init() };
                     batch.taken += 1;
+                    if release_early && (head + batch.taken as u64).is_multiple_of(per_line) {
+                        batch.release();
+                    }
                     f(value);
                 }
             }
@@ -1156,6 +1165,9 @@ impl<'a, T> RingRef<'a, T> {
                 // (RB-DROP-1).
                 let value = slot.with(|slot| unsafe { slot.read().assume_init() });
                 batch.taken += 1;
+                if release_early && (head + batch.taken as u64).is_multiple_of(per_line) {
+                    batch.release();
+                }
                 f(value);
             }
             return count;
@@ -1318,9 +1330,18 @@ const fn stages<T>() -> bool {
     size > 0 && size <= STAGED_MAX_SIZE && std::mem::align_of::<T>() <= std::mem::align_of::<Stage>()
 }
 
-/// The cache line size assumed by [`RingRef::prefetch_ahead`] (x86-64 and
-/// most ARM cores).
+/// The cache line size assumed by [`RingRef::prefetch_ahead`] and the
+/// early release (RB-REL-1) (x86-64 and most ARM cores).
 const CACHE_LINE: usize = 64;
+
+/// How many slots of `T` a cache line holds (at least one): a constant for
+/// each `T`.
+const fn slots_per_line<T>() -> u64 {
+    match CACHE_LINE.checked_div(std::mem::size_of::<T>()) {
+        Some(0) | None => 1,
+        Some(n) => n as u64,
+    }
+}
 
 /// How far ahead of `tail` a pushing producer asks for its next line: 16
 /// lines. The line comes back from the consumer's core, so the distance
@@ -1343,9 +1364,12 @@ struct Batch<'a> {
     skipped: u64,
 }
 
-impl Drop for Batch<'_> {
+impl Batch<'_> {
+    /// Frees the slots of the values taken so far (RB-REL-1): `head`
+    /// passes exactly those, so a handler that unwinds leaves the rest
+    /// queued (RB-PANIC-1).
     #[inline]
-    fn drop(&mut self) {
+    fn release(&self) {
         // Release: the reads of the consumed slots happen before the
         // producer reuses them; pairs with the Acquire load of `head` in
         // `free_slots` (RB-ORD-2).
@@ -1353,6 +1377,13 @@ impl Drop for Batch<'_> {
             .consumer
             .head
             .store(self.head + self.taken as u64, Ordering::Release);
+    }
+}
+
+impl Drop for Batch<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        self.release();
         if self.header.metrics {
             self.header.consumer.batches.bump();
             self.header.consumer.skipped.add(self.skipped);
