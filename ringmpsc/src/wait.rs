@@ -980,29 +980,31 @@ mod tests {
     /// while its waits stay short: off after a wait longer than
     /// `PAUSE_PAYS_WITHIN` (its consumer was not draining on another CPU),
     /// on again after a short one; a wait its first check ends is not
-    /// timed and changes nothing.
+    /// timed and changes nothing. No timing decides the outcome: the long
+    /// wait's condition holds only `2 * PAUSE_PAYS_WITHIN` after its second
+    /// check, which the wait makes once it has started its clock (a slow
+    /// start, as under an emulator, only lengthens it), and the short
+    /// wait's length is given, not measured.
     #[test]
     fn a_producer_pauses_before_yielding_only_after_a_short_wait() {
         let notifier = Notifier::new(WaitStrategy::Park, 1);
         let pauses = || notifier.rooms[0].pauses();
         assert!(pauses(), "a new producer pauses first");
-        let until = |d: Duration| {
-            let end = Instant::now() + d;
-            move || Instant::now() >= end
-        };
-        notifier.wait_producer(0, until(PAUSE_PAYS_WITHIN * 2), None);
-        assert!(!pauses(), "a long wait turns the pause off");
-        notifier.wait_producer(0, || true, None);
-        assert!(!pauses(), "a wait its first check ends leaves it off");
-        let mut checks = 0;
+        let (mut checks, mut end) = (0, None);
         notifier.wait_producer(
             0,
             || {
                 checks += 1;
-                checks == 2
+                let now = Instant::now();
+                checks > 1 && now >= *end.get_or_insert(now + PAUSE_PAYS_WITHIN * 2)
             },
             None,
         );
+        assert!(checks > 2, "the wait went on past its second check");
+        assert!(!pauses(), "a long wait turns the pause off");
+        notifier.wait_producer(0, || true, None);
+        assert!(!pauses(), "a wait its first check ends leaves it off");
+        notifier.rooms[0].learn_pause(PAUSE_PAYS_WITHIN / 2);
         assert!(pauses(), "a short wait turns it back on");
     }
 
