@@ -665,3 +665,56 @@ fn send_with_on_a_closed_channel_returns_the_value() {
     small.close();
     assert_eq!(p.send(3).unwrap_err().into_inner(), 3, "full and closed");
 }
+
+/// CH-DRAIN-1: a pass that took at least half of a ring is followed by a
+/// second, which takes what was published meanwhile, starting after the
+/// last ring served; a pass that took less is not; and there is never a
+/// third, even while handlers keep every ring full.
+#[test]
+fn a_drain_passes_again_only_after_taking_half_a_ring_and_at_most_twice() {
+    // Rings of 4 slots: `a` full, `b` with one value whose handler refills `a`.
+    let mut ch = channel::<u64>(2, 2, WaitStrategy::Park);
+    let (a, b) = (ch.register().unwrap(), ch.register().unwrap());
+    (0..4).for_each(|i| a.push(i).unwrap());
+    b.push(100).unwrap();
+    let mut seen = Vec::new();
+    let taken = ch.consume_all(|&v| {
+        seen.push(v);
+        if v == 100 {
+            a.push(4).unwrap();
+            a.push(5).unwrap();
+        }
+    });
+    assert_eq!(
+        (taken, seen),
+        (7, vec![0, 1, 2, 3, 100, 4, 5]),
+        "a's refill in the second pass"
+    );
+
+    // Less than half of any ring taken: one pass. The second value's
+    // handler refills the ring the pass served first; that stays queued.
+    a.push(6).unwrap();
+    b.push(1006).unwrap();
+    let mut first = None;
+    let taken = ch.consume_all(|&v| match first {
+        None => first = Some(v),
+        Some(f) => (if f < 1000 { a.push(7) } else { b.push(1007) }).unwrap(),
+    });
+    assert_eq!((taken, ch.len()), (2, 1), "no second pass");
+    let refill = if first == Some(6) { 7 } else { 1007 };
+    assert_eq!(ch.try_recv(), Ok(refill));
+
+    // Handlers that refill the other ring whenever it has room: two passes
+    // of two full rings, then the call ends with a ring full again.
+    (0..4).for_each(|i| a.push(i).unwrap());
+    (0..4).for_each(|i| b.push(1000 + i).unwrap());
+    let taken = ch.consume_all(|&v| {
+        let _ = if v < 1000 {
+            b.push(1000 + v)
+        } else {
+            a.push(v - 1000)
+        };
+    });
+    assert_eq!(taken, 16, "two passes over two full rings");
+    assert_eq!(ch.len(), 4, "the third refill is left queued");
+}

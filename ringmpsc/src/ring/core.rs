@@ -1114,7 +1114,7 @@ impl<'a, T> RingRef<'a, T> {
         // cache line at a time as their values are handed out, so that a
         // producer waiting for room refills the ring while the handlers
         // run, a line per look at `head`.
-        let release_early = count * 2 >= self.slots.len();
+        let release_early = releases_early(count, self.slots.len());
         let per_line = slots_per_line::<T>();
         if count <= SHORT_BATCH && stages::<T>() {
             // Short batches of small values: read a stage of them at once,
@@ -1307,6 +1307,15 @@ impl<'a, T> RingRef<'a, T> {
 /// Batches up to this many values are read with a masked index per value;
 /// longer ones as contiguous runs (see `consume_up_to`).
 const SHORT_BATCH: usize = 256;
+
+/// Whether a by-value consume of `count` values from a ring of `capacity`
+/// slots frees them a cache line at a time as it hands them out
+/// (RB-REL-1): a short batch that fills at least half the ring, whose
+/// producer is likely waiting for room.
+#[inline]
+pub(crate) fn releases_early(count: usize, capacity: usize) -> bool {
+    count <= SHORT_BATCH && count * 2 >= capacity
+}
 
 /// The bytes of values of a short batch read at once before their
 /// handlers run (RB-STAGE-1): 32 values of 16 bytes, on the consumer's
