@@ -54,6 +54,11 @@ pub struct Channel<T> {
     /// Where the next poll starts: right after the last ring served
     /// (CH-FAIR-1).
     next: usize,
+    /// The fewest values taken from one ring in a pass that make the drain
+    /// pass again (CH-DRAIN-1), `u32::MAX` where no batch qualifies:
+    /// computed once, so an empty poll reads no more than its rings. A
+    /// `u32` beside `stream_waited`, so the handle stays six words.
+    second_pass_from: u32,
     /// The stream's last poll returned `Pending`: a value now is one it
     /// waited for (BAR-2, see [`RecvFuture`]'s `waited`).
     stream_waited: bool,
@@ -78,10 +83,19 @@ impl<T> Channel<T> {
     }
 
     pub(crate) fn from_shared(shared: Shared<T>) -> Self {
+        // Every ring of a channel has the configured capacity.
+        let capacity = shared.config.capacity();
+        let half = capacity.div_ceil(2);
         Channel {
             shared: Arc::new(shared),
             rings: Vec::new(),
             next: 0,
+            // A short batch (RB-REL-1) is a few hundred values at most.
+            second_pass_from: if releases_early(half, capacity) {
+                half as u32
+            } else {
+                u32::MAX
+            },
             stream_waited: false,
         }
     }
@@ -144,10 +158,10 @@ impl<T> Channel<T> {
     }
 
     /// Consumes every value present in every ring, by reference; returns
-    /// the count. Each value is dropped after `f` returns. After taking a
-    /// short batch of half a ring or more from some ring, it looks at the
-    /// rings once more (CH-DRAIN-1), so it may also take values published
-    /// while it ran.
+    /// the count. Each value is dropped after `f` returns. In a channel of
+    /// rings of at most 512 slots, after taking half a ring or more from
+    /// some ring it looks at the rings once more (CH-DRAIN-1), so it may
+    /// also take values published while it ran.
     pub fn consume_all<F: FnMut(&T)>(&mut self, mut f: F) -> usize {
         self.consume_all_up_to_owned(usize::MAX, |v| f(&v))
     }
@@ -256,21 +270,23 @@ impl<T> Channel<T> {
     /// another, starting after the last ring served (CH-FAIR-1), and wakes
     /// the producers waiting for the room it freed (WAIT-2).
     ///
-    /// A pass that took a short batch of at least half a ring from some
-    /// ring is followed by a second (CH-DRAIN-1): that ring's producer was
-    /// likely waiting for room, and it refilled the ring while the handlers
-    /// ran (RB-REL-1), so the call takes those values too instead of
-    /// leaving them to the caller's next wait and look. Two passes at most,
-    /// so a call ends while producers keep every ring full. Not after long
-    /// batches: a second look right behind producers of large rings finds
-    /// a few values where the caller's wait would let a batch gather
-    /// (WAIT-5); with any batch of half a ring, `mpsc_4p` ran 0.89× in slow
-    /// spells. In the back-pressure benchmark (4 producers sharing a CPU,
-    /// 16 slots each, one producer running at a time) two passes ran 1.12×
-    /// one in a build that chose the count at run time (10 alternated
-    /// rounds; 0.97× kanal against 0.84×; four passes 1.12×, sixteen
-    /// 1.15×), and this code 1.05× the one-pass build in two sets of 10
-    /// alternated rounds against it.
+    /// A pass that took half a ring or more from some ring, in a channel
+    /// whose half-ring batches are short (RB-REL-1), is followed by a
+    /// second (CH-DRAIN-1): that ring's producer was likely waiting for
+    /// room, and it refilled the ring while the handlers ran, so the call
+    /// takes those values too instead of leaving them to the caller's next
+    /// wait and look. Two passes at most, so a call ends while producers
+    /// keep every ring full. Not with large rings: a second look right
+    /// behind their producers finds a few values where the caller's wait
+    /// would let a batch gather (WAIT-5). The threshold is computed once
+    /// (`second_pass_from`): read from the configuration per call, it cost
+    /// ping-pong 10 ns per round trip in 6 of 7 rounds.
+    ///
+    /// In the back-pressure benchmark (4 producers sharing a CPU, 16 slots
+    /// each, one producer running at a time) two passes ran 1.12× one in a
+    /// build that chose the count at run time (10 alternated rounds; 0.97×
+    /// kanal against 0.84×; four passes 1.12×, sixteen 1.15×), and 1.05×
+    /// the one-pass build in three sets of 10 alternated rounds against it.
     #[inline]
     fn drain_fairly(&mut self, limit: usize, mut take: impl FnMut(RingRef<'_, T>, usize) -> usize) -> usize {
         self.refresh();
@@ -302,8 +318,7 @@ impl<T> Channel<T> {
                     }
                 }
             }
-            // Every ring of a channel has the configured capacity.
-            if !releases_early(most, self.shared.config.capacity()) {
+            if most < self.second_pass_from as usize {
                 break;
             }
         }
