@@ -132,8 +132,9 @@ impl<M: Msg, const BUSY: bool> Queue<M> for RingMpscWith<BUSY> {
     #[inline(always)]
     fn send(tx: &mut Self::Tx, m: M) {
         // What a user calls: `send` waits for room per the configured wait
-        // strategy (default: yields, then parking until the consumer frees
-        // room in this producer's ring; busy-spin: a spin).
+        // strategy (default: pauses while its waits stay short, yields,
+        // then parks until the consumer frees room in this producer's ring;
+        // busy-spin: a spin).
         if tx.send(m).is_err() {
             panic!("the consumer is gone");
         }

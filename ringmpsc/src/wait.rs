@@ -424,9 +424,9 @@ enum Side {
 
 impl Side {
     /// Whether a parking thread on this side spins before it parks: a
-    /// producer always (its yields keep producers that share a CPU filling
-    /// their rings, see [`Pace::Yield`]); the consumer unless its last
-    /// sleep outlasted the spin.
+    /// producer always (its pauses and then yields keep producers that
+    /// share a CPU filling their rings, see [`Pace::Yield`]); the consumer
+    /// unless its last sleep outlasted the spin.
     fn spins_before_park(self, notifier: &Notifier) -> bool {
         match self {
             Side::Consumer => notifier.consumer.spins(),
