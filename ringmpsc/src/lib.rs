@@ -369,4 +369,5 @@ pub mod __private {
         capacity_error, count_present, group_size_error, keep_present, layout_error, rings_error,
         usable_capacity, usable_group_size, ConstMessage, FieldSize,
     };
+    pub use crate::ring::core::second_pass_from;
 }

@@ -549,3 +549,114 @@ fn close_from_a_third_thread_races_a_push_and_a_consume() {
         );
     }
 }
+
+ringmpsc::channel! {
+    /// Two feeds of 4 slots: a batch of two fills half a ring.
+    Pair(capacity = 4) {
+        a: u64,
+        b: u64,
+    }
+}
+
+/// A handler that records what it is handed and then runs `then`, which
+/// may push through the channel's own producers.
+struct Refill<'p, F: FnMut(&PairProducers, u64)> {
+    producers: &'p PairProducers,
+    seen: Vec<u64>,
+    then: F,
+}
+
+fn refill<F: FnMut(&PairProducers, u64)>(producers: &PairProducers, then: F) -> Refill<'_, F> {
+    Refill {
+        producers,
+        seen: Vec::new(),
+        then,
+    }
+}
+
+impl<F: FnMut(&PairProducers, u64)> PairHandler for Refill<'_, F> {
+    fn a(&mut self, msg: u64) {
+        self.seen.push(msg);
+        (self.then)(self.producers, msg);
+    }
+    fn b(&mut self, msg: u64) {
+        self.seen.push(msg);
+        (self.then)(self.producers, msg);
+    }
+}
+
+/// CH-DRAIN-1 and MAC-CH-4 for a generated consumer, as the runtime's
+/// `a_drain_passes_again_only_after_taking_half_a_ring_and_at_most_twice`:
+/// a pass that took at least half of a ring is followed by a second,
+/// starting after the last ring served; a pass that took less is not; and
+/// there is never a third, even while handlers keep every ring full.
+#[test]
+fn a_generated_drain_passes_again_only_after_taking_half_a_ring_and_at_most_twice() {
+    let (p, mut consumer) = Pair::channel();
+
+    // `a` full, `b` with one value whose handler refills `a`.
+    (0..4).for_each(|i| p.a.push(i).unwrap());
+    p.b.push(100).unwrap();
+    let mut handler = refill(&p, |p: &PairProducers, v| {
+        if v == 100 {
+            p.a.push(4).unwrap();
+            p.a.push(5).unwrap();
+        }
+    });
+    let taken = consumer.consume_all(&mut handler);
+    assert_eq!(
+        (taken, handler.seen),
+        (7, vec![0, 1, 2, 3, 100, 4, 5]),
+        "a's refill in the second pass"
+    );
+
+    // The last ring served was `a`, so the next call starts at `b`. One
+    // value from each ring, and `a`'s handler refills `b`: one pass, the
+    // refill stays queued.
+    p.a.push(6).unwrap();
+    p.b.push(1006).unwrap();
+    let mut handler = refill(&p, |p: &PairProducers, v| {
+        if v == 6 {
+            p.b.push(1007).unwrap();
+        }
+    });
+    let taken = consumer.consume_all(&mut handler);
+    assert_eq!((taken, handler.seen), (2, vec![1006, 6]), "no second pass");
+    assert_eq!(consumer.len(), 1);
+    let mut handler = refill(&p, |_: &PairProducers, _| {});
+    assert_eq!(consumer.consume_all(&mut handler), 1);
+    assert_eq!(handler.seen, [1007]);
+
+    // Handlers that refill the other ring whenever it has room: two passes
+    // of two full rings, then the call ends with a ring full again.
+    (0..4).for_each(|i| p.a.push(i).unwrap());
+    (0..4).for_each(|i| p.b.push(1000 + i).unwrap());
+    let mut handler = refill(&p, |p: &PairProducers, v| {
+        let _ = if v < 1000 {
+            p.b.push(1000 + v)
+        } else {
+            p.a.push(v - 1000)
+        };
+    });
+    assert_eq!(
+        consumer.consume_all(&mut handler),
+        16,
+        "two passes over two full rings"
+    );
+    assert_eq!(consumer.len(), 4, "the third refill is left queued");
+
+    // A limit ends the call in the second pass. A new channel starts at
+    // `a`, the first entry: `a` full, `b` with one value whose handler
+    // refills `a` with three.
+    let (p, mut consumer) = Pair::channel();
+    (0..4).for_each(|i| p.a.push(i).unwrap());
+    p.b.push(100).unwrap();
+    let mut handler = refill(&p, |p: &PairProducers, v| {
+        if v == 100 {
+            (4..7).for_each(|i| p.a.push(i).unwrap());
+        }
+    });
+    assert_eq!(consumer.consume_all_up_to(6, &mut handler), 6);
+    assert_eq!(handler.seen, [0, 1, 2, 3, 100, 4]);
+    assert_eq!(consumer.len(), 2, "the limit left two of the refill");
+}

@@ -418,21 +418,31 @@ pub(crate) fn channel(decl: &ChannelDecl, plan: &Plan<'_>) -> TokenStream {
 
             /// Consumes at most `limit` messages. Each call starts with the
             /// ring after the last one served, so busy producers take equal
-            /// turns.
+            /// turns. A pass that took half a ring or more from one ring
+            /// (rings of at most 512 slots) makes one more pass, never a
+            /// third, as `ringmpsc::Channel`'s drain does.
             pub fn consume_all_up_to<H: #handler + ?Sized>(&mut self, limit: usize, handler: &mut H) -> usize {
-                // `next` stays below the ring count, so no division is needed.
-                let mut ring = self.next;
                 let mut taken = 0;
-                for _ in 0..#channel::PRODUCERS {
-                    if taken >= limit {
-                        break;
+                for _pass in 0..2 {
+                    // `next` stays below the ring count, so no division is needed.
+                    let mut ring = self.next;
+                    // The most taken from one ring this pass.
+                    let mut most = 0;
+                    for _ in 0..#channel::PRODUCERS {
+                        if taken >= limit {
+                            return taken;
+                        }
+                        let served = self.poll(ring, limit - taken, handler);
+                        ring = if ring + 1 >= #channel::PRODUCERS { 0 } else { ring + 1 };
+                        if served > 0 {
+                            // The next call starts after the last ring served.
+                            self.next = ring;
+                            taken += served;
+                            most = most.max(served);
+                        }
                     }
-                    let served = self.poll(ring, limit - taken, handler);
-                    ring = if ring + 1 >= #channel::PRODUCERS { 0 } else { ring + 1 };
-                    if served > 0 {
-                        // The next call starts after the last ring served.
-                        self.next = ring;
-                        taken += served;
+                    if most < const { ::ringmpsc::__private::second_pass_from(#channel::CAPACITY) } {
+                        break;
                     }
                 }
                 taken

@@ -12,7 +12,7 @@ use super::registry::Shared;
 use crate::config::Config;
 use crate::error::{ConfigError, RecvError, RecvTimeoutError, RegisterError, TryRecvError};
 use crate::metrics::MetricsSnapshot;
-use crate::ring::core::{releases_early, RawRing, RingRef};
+use crate::ring::core::{second_pass_from, RawRing, RingRef};
 use crate::sync::Arc;
 use crate::wait::{Wake, WakeProducersOnDrop};
 
@@ -85,17 +85,12 @@ impl<T> Channel<T> {
     pub(crate) fn from_shared(shared: Shared<T>) -> Self {
         // Every ring of a channel has the configured capacity.
         let capacity = shared.config.capacity();
-        let half = capacity.div_ceil(2);
         Channel {
             shared: Arc::new(shared),
             rings: Vec::new(),
             next: 0,
-            // A short batch (RB-REL-1) is a few hundred values at most.
-            second_pass_from: if releases_early(half, capacity) {
-                half as u32
-            } else {
-                u32::MAX
-            },
+            // Half a ring of at most 512 slots, or never (`u32::MAX`).
+            second_pass_from: u32::try_from(second_pass_from(capacity)).unwrap_or(u32::MAX),
             stream_waited: false,
         }
     }

@@ -1313,8 +1313,22 @@ const SHORT_BATCH: usize = 256;
 /// (RB-REL-1): a short batch that fills at least half the ring, whose
 /// producer is likely waiting for room.
 #[inline]
-pub(crate) fn releases_early(count: usize, capacity: usize) -> bool {
+pub(crate) const fn releases_early(count: usize, capacity: usize) -> bool {
     count <= SHORT_BATCH && count * 2 >= capacity
+}
+
+/// The most a drain must take from one ring of `capacity` slots in a pass
+/// for it to make a second pass (CH-DRAIN-1): half the ring where such a
+/// batch is short and freed its lines as it went (RB-REL-1), else
+/// `usize::MAX` (never).
+#[doc(hidden)]
+pub const fn second_pass_from(capacity: usize) -> usize {
+    let half = capacity.div_ceil(2);
+    if releases_early(half, capacity) {
+        half
+    } else {
+        usize::MAX
+    }
 }
 
 /// The bytes of values of a short batch read at once before their
@@ -1604,6 +1618,17 @@ impl<T, S: Storage<T>> Drop for RingCore<T, S> {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+
+    /// CH-DRAIN-1: the second pass follows half a ring only where that half
+    /// is a short batch (rings of at most 512 slots).
+    #[test]
+    fn a_second_pass_follows_half_a_ring_of_at_most_512_slots() {
+        assert_eq!(second_pass_from(1), 1);
+        assert_eq!(second_pass_from(4), 2);
+        assert_eq!(second_pass_from(512), 256);
+        assert_eq!(second_pass_from(1024), usize::MAX);
+        assert_eq!(second_pass_from(1 << 20), usize::MAX);
+    }
 
     /// FIX-1: a zeroed header reads exactly like a new one. A field whose
     /// zero is not its initial value makes the two differ here.
