@@ -809,16 +809,56 @@ impl<'a, T> RingRef<'a, T> {
         make: F,
         signal: impl FnOnce() -> &'a AtomicU8,
     ) -> Result<Published, Unpushed<F, T>> {
-        // SAFETY: RB-UNIQ-1 is the caller's duty.
-        let next = unsafe { self.write_next(cursor, make) }.map_err(Unpushed::Full)?;
-        // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `next` was
+        let tail = cursor.tail.get();
+        if cursor.limit.get() == tail {
+            // SAFETY: RB-UNIQ-1 is the caller's duty.
+            return unsafe { Self::push_signalled_past_limit(self.header, self.slots, cursor, make, signal) };
+        }
+        // Below the cached limit the slot of `tail` is free and no skip
+        // comes first (RB-WIN-1 skips only in `make_room`), so the fast path
+        // carries no skip test: the slow path publishes on its own.
+        self.slot(tail).with_mut(|slot| {
+            // SAFETY: RB-OWN-1: `tail < limit <= head + capacity`, so the
+            // slot belongs to the producer and the consumer does not read it.
+            unsafe { slot.write(MaybeUninit::new(make())) }
+        });
+        self.prefetch_ahead(tail);
+        // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
         // just written (RB-PUB-1).
-        unsafe { self.publish(cursor, next, 1) };
+        unsafe { self.publish(cursor, Next::at_tail(tail), 1) };
         // The light side, then the load (BAR-1): orders the `tail` store
         // before the `signal` load; pairs with the heavy barrier in
         // `close_and_cut` (CH-CLOSE-1) and with the one a parking consumer
         // issues after arming (WAIT-1). Where the light side is a fence
         // the byte holds `FENCE`, and `Published::ordered` fences.
+        Ok(Published(barrier::load_after_publish(signal())))
+    }
+
+    /// [`push_signalled`](Self::push_signalled) at the cached limit: looks
+    /// for room (perhaps past a window skip, RB-WIN-1), then writes and
+    /// publishes as the fast path does. Out of line: it runs once per
+    /// refill of the cached limit. Given the ring's parts, not a
+    /// `RingRef`: three words passed by reference made the fast path store
+    /// a copy of the ring on the stack on every push.
+    ///
+    /// # Safety
+    /// As for [`push_signalled`](Self::push_signalled).
+    #[cold]
+    #[inline(never)]
+    unsafe fn push_signalled_past_limit<F: FnOnce() -> T>(
+        header: &'a RingHeader,
+        slots: &'a [Slot<T>],
+        cursor: &ProducerCursor,
+        make: F,
+        signal: impl FnOnce() -> &'a AtomicU8,
+    ) -> Result<Published, Unpushed<F, T>> {
+        let ring = RingRef { header, slots };
+        // SAFETY: RB-UNIQ-1 is the caller's duty.
+        let next = unsafe { ring.write_next(cursor, make) }.map_err(Unpushed::Full)?;
+        // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `next` was
+        // just written (RB-PUB-1).
+        unsafe { ring.publish(cursor, next, 1) };
+        // BAR-1, as in `push_signalled`.
         Ok(Published(barrier::load_after_publish(signal())))
     }
 
