@@ -14,7 +14,7 @@ use super::registry::Shared;
 use crate::error::{PushError, RegisterError, SendError};
 use crate::ring::core::{CloseGuard, ProducerCursor, Published, RawRing, RingRef, Unpushed};
 use crate::ring::reservation::{AfterPublish, Reservation};
-use crate::sync::Arc;
+use crate::sync::{Arc, AtomicU8};
 use crate::wait::Notifier;
 
 impl AfterPublish for Notifier {
@@ -50,6 +50,9 @@ pub struct Producer<T> {
     /// `owner`, resolved once, so the fast path loads it instead of
     /// matching `owner` and following its `Arc` on every push.
     notifier: NonNull<Notifier>,
+    /// The notifier's `signal`, resolved once: the fast path loads the
+    /// byte through it without adding the field's offset on every push.
+    signal: NonNull<AtomicU8>,
     id: usize,
     owner: Owner<T>,
 }
@@ -80,6 +83,7 @@ impl<T> Producer<T> {
             ring: RawRing::from(ring),
             cursor: CachePadded::new(ProducerCursor::attach(ring)),
             notifier: NonNull::from(&shared.notifier),
+            signal: NonNull::from(shared.notifier.signal()),
             id,
             owner: Owner::Channel(shared),
         }
@@ -95,6 +99,7 @@ impl<T> Producer<T> {
             ring: RawRing::from(ring),
             cursor: CachePadded::new(ProducerCursor::attach(ring)),
             notifier: NonNull::from(host.notifier()),
+            signal: NonNull::from(host.notifier().signal()),
             id,
             owner: Owner::Fixed(host),
         }
@@ -117,6 +122,15 @@ impl<T> Producer<T> {
         unsafe { self.notifier.as_ref() }
     }
 
+    /// The channel's `signal` (see [`Notifier::signal`]).
+    #[inline]
+    fn signal(&self) -> &AtomicU8 {
+        // SAFETY: CH-LIFE-1: `signal` points into the notifier inside
+        // `owner`'s `Arc`, as `notifier` does; it is only read through
+        // shared references.
+        unsafe { self.signal.as_ref() }
+    }
+
     /// The notifier to wake after a reservation's commit, if the consumer
     /// may park.
     fn wake_target(&self) -> Option<&Notifier> {
@@ -132,10 +146,7 @@ impl<T> Producer<T> {
         // SAFETY: RB-UNIQ-1: this producer is the ring's only producer and
         // `!Sync`; `reserve` borrows it mutably, so no reservation is open.
         // Every closer of the ring raises this channel's signal.
-        let published = unsafe {
-            self.ring()
-                .push_signalled(&self.cursor, make, || self.notifier().signal())
-        }?;
+        let published = unsafe { self.ring().push_signalled(&self.cursor, make, || self.signal()) }?;
         // One test for both bits: a consumer that sleeps and a close are
         // rare, and both are handled out of line.
         if published.seen() != 0 {
