@@ -5,7 +5,8 @@
 //! power-of-two buffer, of the fastest size the workload's capacity allows
 //! ([`ideal_ring`]), one Release store of `tail` per chunk and one of
 //! `head` per drain, cached indices, nothing else — no close flag, no
-//! metrics, no waking. Its producer writes a chunk as contiguous runs,
+//! metrics, no waking. Its producer writes single items below a cached
+//! limit, as `ringmpsc`'s push does, and a chunk as contiguous runs,
 //! long chunks into the room there is (as a reservation does); its
 //! consumer walks short batches with masked indices and long ones as runs,
 //! backs off when it finds the ring empty and, finding only a few values
@@ -415,10 +416,6 @@ fn slip(published: &AtomicU64, head: u64, mut tail: u64, target: u64) -> u64 {
     }
 }
 
-/// The write prefetch's spacing for `M`, as constants: computed at run
-/// time inside the producer's closure, LLVM kept a `div` per message in
-/// the loop (80 % of the producer's samples), which held the ideal ring
-/// below ringmpsc on single items.
 /// The producer of single items: a cached limit (the `head` it last saw
 /// plus the capacity), so each push costs one compare before its slot
 /// write and `tail` store, and `head` is loaded only at the limit. The
@@ -466,6 +463,10 @@ fn produce_single<M: Msg>(ring: &IdealRing<M>, total: u64) {
     }
 }
 
+/// The write prefetch's spacing for `M`, as constants: computed at run
+/// time inside the producer's closure, LLVM kept a `div` per message in
+/// the loop (80 % of the producer's samples), which held the ideal ring
+/// below ringmpsc on single items.
 struct Prefetch<M>(std::marker::PhantomData<M>);
 
 impl<M> Prefetch<M> {

@@ -68,8 +68,8 @@ enum Owner<T> {
 // SAFETY: RB-UNIQ-1: the producer is its ring's only producer and is
 // `!Sync` (its cursor is made of `Cell`s), so moving it moves the role;
 // CH-LIFE-1: its owner keeps the ring alive, and both owners are
-// `Send + Sync` for `T: Send`; `notifier` points into the owner, so it is
-// a shared reference to a `Sync` notifier.
+// `Send + Sync` for `T: Send`; `notifier` and `signal` point into the
+// owner, so they are shared references to a `Sync` notifier and its byte.
 unsafe impl<T: Send> Send for Producer<T> {}
 
 impl<T> Producer<T> {
