@@ -740,14 +740,26 @@ impl<'a, T> RingRef<'a, T> {
             }
             next = room.next;
         }
-        self.slot(next.at).with_mut(|slot| {
-            // SAFETY: RB-OWN-1: at least one slot is free from `next.at`
-            // (RB-WIN-1 after a skip), so its slot belongs to the producer
-            // and the consumer does not read it.
+        // SAFETY: RB-OWN-1: at least one slot is free from `next.at`
+        // (RB-WIN-1 after a skip), so it belongs to the producer.
+        unsafe { self.write_free(next.at, make) };
+        Ok(next)
+    }
+
+    /// Producer: writes the value `make` builds into the slot of `at`, then
+    /// asks for the line ahead ([`prefetch_ahead`](Self::prefetch_ahead)).
+    ///
+    /// # Safety
+    /// RB-UNIQ-1, and RB-OWN-1: the slot of `at` is free, so it belongs to
+    /// the producer and the consumer does not read it.
+    #[inline(always)]
+    unsafe fn write_free<F: FnOnce() -> T>(self, at: u64, make: F) {
+        self.slot(at).with_mut(|slot| {
+            // SAFETY: RB-OWN-1, the caller's duty: the slot is the
+            // producer's.
             unsafe { slot.write(MaybeUninit::new(make())) }
         });
-        self.prefetch_ahead(next.at);
-        Ok(next)
+        self.prefetch_ahead(at);
     }
 
     /// Producer: appends the value `make` builds once a slot is known to
@@ -817,12 +829,9 @@ impl<'a, T> RingRef<'a, T> {
         // Below the cached limit the slot of `tail` is free and no skip
         // comes first (RB-WIN-1 skips only in `make_room`), so the fast path
         // carries no skip test: the slow path publishes on its own.
-        self.slot(tail).with_mut(|slot| {
-            // SAFETY: RB-OWN-1: `tail < limit <= head + capacity`, so the
-            // slot belongs to the producer and the consumer does not read it.
-            unsafe { slot.write(MaybeUninit::new(make())) }
-        });
-        self.prefetch_ahead(tail);
+        // SAFETY: RB-OWN-1: `tail < limit <= head + capacity`, so the slot
+        // of `tail` is free.
+        unsafe { self.write_free(tail, make) };
         // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
         // just written (RB-PUB-1).
         unsafe { self.publish(cursor, Next::at_tail(tail), 1) };
@@ -1357,8 +1366,8 @@ pub(crate) const fn releases_early(count: usize, capacity: usize) -> bool {
     count <= SHORT_BATCH && count * 2 >= capacity
 }
 
-/// The most a drain must take from one ring of `capacity` slots in a pass
-/// for it to make a second pass (CH-DRAIN-1): half the ring where such a
+/// The fewest values a drain must take from one ring of `capacity` slots
+/// in a pass for it to make a second pass (CH-DRAIN-1): half the ring where such a
 /// batch is short and freed its lines as it went (RB-REL-1), else
 /// `usize::MAX` (never).
 #[doc(hidden)]
