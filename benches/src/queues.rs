@@ -48,6 +48,17 @@ pub trait Queue<M: Msg> {
         Self::send(tx, make())
     }
 
+    /// Sends `count` messages, `make(seq)` for `seq` in `0..count`, one
+    /// at a time as [`send_with`](Self::send_with) does. A library whose
+    /// API keeps a run of single sends faster than separate calls (the
+    /// `ringmpsc-burst` row) uses it.
+    #[inline(always)]
+    fn send_each<F: FnMut(u64) -> M>(tx: &mut Self::Tx, count: u64, mut make: F) {
+        for seq in 0..count {
+            Self::send_with(tx, || make(seq));
+        }
+    }
+
     /// Sends a batch; libraries with a batch API use it.
     fn send_batch(tx: &mut Self::Tx, batch: &[M]) {
         for m in batch {
@@ -188,6 +199,54 @@ impl<M: Msg, const BUSY: bool> Queue<M> for RingMpscWith<BUSY> {
             Ok(()) => rx.consume_all(|m| f(*m)),
             Err(_) => 0,
         }
+    }
+}
+
+/// `ringmpsc::Channel` as the `ringmpsc` row, its producers sending through
+/// a `Burst` (`Producer::burst`): the same sends, waits and wake-ups, with
+/// the cursor kept in the producer loop's registers. The row
+/// `ringmpsc-burst`.
+pub struct RingMpscBurst;
+
+impl<M: Msg> Queue<M> for RingMpscBurst {
+    const NAME: &'static str = "ringmpsc-burst";
+    const PARKS: bool = true;
+    type Tx = ringmpsc::Producer<M>;
+    type Rx = Channel<M>;
+
+    fn channel(capacity: usize, producers: usize, waiting: Waiting) -> Option<(Vec<Self::Tx>, Self::Rx)> {
+        <RingMpsc as Queue<M>>::channel(capacity, producers, waiting)
+    }
+
+    #[inline(always)]
+    fn send(tx: &mut Self::Tx, m: M) {
+        <RingMpsc as Queue<M>>::send(tx, m)
+    }
+
+    #[inline(always)]
+    fn send_each<F: FnMut(u64) -> M>(tx: &mut Self::Tx, count: u64, mut make: F) {
+        let mut burst = tx.burst();
+        for seq in 0..count {
+            // As the `ringmpsc` row: `send(value)` for small messages,
+            // `send_with` (built in the slot) for large ones.
+            let sent = if std::mem::size_of::<M>() <= SMALL_MESSAGE {
+                burst.send(make(seq))
+            } else {
+                burst.send_with(|| make(seq))
+            };
+            if sent.is_err() {
+                panic!("the consumer is gone");
+            }
+        }
+    }
+
+    #[inline]
+    fn try_drain<F: FnMut(M)>(rx: &mut Self::Rx, f: F) -> usize {
+        <RingMpsc as Queue<M>>::try_drain(rx, f)
+    }
+
+    fn wait_drain<F: FnMut(M)>(rx: &mut Self::Rx, f: F) -> usize {
+        <RingMpsc as Queue<M>>::wait_drain(rx, f)
     }
 }
 

@@ -7,7 +7,7 @@ use crate::ideal;
 use crate::msg::{Large, Small};
 use crate::queues::{
     Crossbeam, Disruptor, Flume, Gen2, Gen4, Gen4L, Gen8, GenBackpressure, GenPair, GenSpsc, Kanal,
-    NaiveDecomposition, Queue, RingMpsc, RingMpscBusySpin, Rtrb, StdSync, Thingbuf, TokioMpsc,
+    NaiveDecomposition, Queue, RingMpsc, RingMpscBurst, RingMpscBusySpin, Rtrb, StdSync, Thingbuf, TokioMpsc,
 };
 use crate::workloads::{self, IdleWake, Latency, Sample};
 
@@ -201,7 +201,7 @@ macro_rules! async_cases {
 pub fn cases() -> Vec<Case> {
     let mut all = Vec::new();
     all.extend(cases!("spsc_single", Small, |Q, p| workloads::throughput::<Q, Small>(1, p.messages, CAPACITY, 1).map(Outcome::Rate), [
-        RingMpsc, RingMpscBusySpin, GenSpsc, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Rtrb, Disruptor<Small>, NaiveDecomposition,
+        RingMpsc, RingMpscBusySpin, RingMpscBurst, GenSpsc, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Rtrb, Disruptor<Small>, NaiveDecomposition,
     ]));
     all.extend(cases!("spsc_batch64", Small, |Q, p| workloads::throughput::<Q, Small>(1, p.messages, CAPACITY, 64).map(Outcome::Rate), [
         RingMpsc, RingMpscBusySpin, GenSpsc, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Rtrb, Disruptor<Small>, NaiveDecomposition,
@@ -210,16 +210,16 @@ pub fn cases() -> Vec<Case> {
         RingMpsc, RingMpscBusySpin, GenSpsc, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Rtrb, Disruptor<Small>, NaiveDecomposition,
     ]));
     all.extend(cases!("mpsc_2p", Small, |Q, p| workloads::throughput::<Q, Small>(2, p.messages / 2, CAPACITY, 1).map(Outcome::Rate), [
-        RingMpsc, RingMpscBusySpin, Gen2, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Small>, NaiveDecomposition,
+        RingMpsc, RingMpscBusySpin, RingMpscBurst, Gen2, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Small>, NaiveDecomposition,
     ]));
     all.extend(cases!("mpsc_4p", Small, |Q, p| workloads::throughput::<Q, Small>(4, p.messages / 4, CAPACITY, 1).map(Outcome::Rate), [
-        RingMpsc, RingMpscBusySpin, Gen4, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Small>, NaiveDecomposition,
+        RingMpsc, RingMpscBusySpin, RingMpscBurst, Gen4, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Small>, NaiveDecomposition,
     ]));
     all.extend(cases!("mpsc_8p", Small, |Q, p| workloads::throughput::<Q, Small>(8, p.messages / 8, CAPACITY, 1).map(Outcome::Rate), [
-        RingMpsc, RingMpscBusySpin, Gen8, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Small>, NaiveDecomposition,
+        RingMpsc, RingMpscBusySpin, RingMpscBurst, Gen8, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Small>, NaiveDecomposition,
     ]));
     all.extend(cases!("mpsc_4p_96b", Large, |Q, p| workloads::throughput::<Q, Large>(4, p.messages / 4, CAPACITY, 1).map(Outcome::Rate), [
-        RingMpsc, RingMpscBusySpin, Gen4L, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Large>, NaiveDecomposition,
+        RingMpsc, RingMpscBusySpin, RingMpscBurst, Gen4L, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Large>, NaiveDecomposition,
     ]));
     all.extend(cases!("pingpong", Small, |Q, p| workloads::pingpong::<Q>(p.round_trips, CAPACITY).map(Outcome::Latency), [
         RingMpsc, RingMpscBusySpin, GenSpsc, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Rtrb, Disruptor<Small>, NaiveDecomposition,
@@ -228,7 +228,7 @@ pub fn cases() -> Vec<Case> {
         RingMpsc, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Rtrb, Disruptor<Small>, NaiveDecomposition,
     ]));
     all.extend(cases!("backpressure", Small, |Q, p| workloads::backpressure::<Q>(BACKPRESSURE_PRODUCERS, p.backpressure_messages / BACKPRESSURE_PRODUCERS as u64).map(Outcome::Rate), [
-        RingMpsc, RingMpscBusySpin, GenBackpressure, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Small>, NaiveDecomposition,
+        RingMpsc, RingMpscBusySpin, RingMpscBurst, GenBackpressure, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Small>, NaiveDecomposition,
     ]));
     all.extend(cases!("npairs_4", Small, |Q, p| workloads::npairs::<Q>(PAIRS, p.pair_messages / PAIRS as u64, PAIR_CAPACITY, PAIR_CHUNK).map(Outcome::Rate), [
         RingMpsc, GenPair, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Rtrb, Disruptor<Small>,

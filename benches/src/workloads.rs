@@ -231,9 +231,7 @@ fn spawn_producers<Q: Queue<M>, M: Msg>(
                 start_line.wait();
                 let started = Instant::now();
                 if chunk <= 1 {
-                    for seq in 0..per_producer {
-                        Q::send_with(&mut tx, || M::new(value(p, seq)));
-                    }
+                    Q::send_each(&mut tx, per_producer, |seq| M::new(value(p, seq)));
                 } else {
                     let mut batch = Vec::with_capacity(chunk);
                     let mut seq = 0;

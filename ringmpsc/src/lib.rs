@@ -95,7 +95,7 @@ mod loom_tests;
 #[doc = include_str!("../../README.md")]
 pub struct ReadmeDoctests;
 
-pub use channel::{Channel, Producer, ReadyFuture, RecvFuture, Registrar, SendFuture};
+pub use channel::{Burst, Channel, Producer, ReadyFuture, RecvFuture, Registrar, SendFuture};
 #[cfg(feature = "stack-ring")]
 pub use channel::{InlineChannel, StackChannel};
 pub use config::{

@@ -12,7 +12,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use common::{count, drops, push_spin, scaled, DropCounter};
+use common::{count, drain_close_drain, drops, push_spin, scaled, DropCounter};
 use ringmpsc::{
     Channel, Config, PushError, RecvError, RecvTimeoutError, RegisterError, TryRecvError, WaitStrategy,
 };
@@ -177,19 +177,9 @@ fn close_while_producers_send() {
             })
         })
         .collect();
-    let mut sum = 0;
-    for _ in 0..200 {
-        ch.consume_all(|v| sum += v);
-    }
-    ch.close();
+    let sum = drain_close_drain(&mut ch, handles);
     assert!(ch.is_closed());
     assert_eq!(ch.register().unwrap_err(), RegisterError::Closed);
-    for h in handles {
-        h.join().unwrap();
-    }
-    while let Ok(v) = ch.recv() {
-        sum += v;
-    }
     assert_eq!(sum, accepted.load(Ordering::SeqCst));
     assert!(returned.load(Ordering::SeqCst) > 0);
     assert_eq!(ch.recv(), Err(RecvError));

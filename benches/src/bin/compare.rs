@@ -201,6 +201,8 @@ fn measure_workload(
 const NAIVE: &str = "naive-rtrb-decomposition";
 /// ringmpsc with `WaitStrategy::BusySpin`; the `ringmpsc` row is the default.
 const BUSYSPIN: &str = "ringmpsc-busyspin";
+/// The default configuration, its producers sending through a `Burst`.
+const BURST: &str = "ringmpsc-burst";
 
 /// The charts: one per tier, one panel per workload.
 const TIERS: [(&str, &str, &[&str]); 5] = [
@@ -368,6 +370,10 @@ fn report(
     );
     let _ = writeln!(
         out,
+        "- `ringmpsc` is the default configuration, its producers calling `send` per message; `ringmpsc-busyspin` the same with `WaitStrategy::BusySpin`; `ringmpsc-burst` the default configuration with each producer's sends made through one `Producer::burst()`, which keeps the ring's cursor in the loop's registers."
+    );
+    let _ = writeln!(
+        out,
         "- Messages are `u64` unless stated; every channel holds {} slots in total (split across rings where a library has one ring per producer). Throughput runs move {} messages.",
         ringmpsc_benches::suite::CAPACITY,
         params.messages
@@ -399,9 +405,9 @@ fn report(
     }
     let _ = writeln!(
         out,
-        " ringmpsc ÷ best peer | ringmpsc ÷ naive decomposition | ringmpsc ÷ limit (b) | default ÷ busyspin |"
+        " ringmpsc ÷ best peer | ringmpsc ÷ naive decomposition | ringmpsc ÷ limit (b) | default ÷ busyspin | burst ÷ limit (b) |"
     );
-    let _ = writeln!(out, "|---|{}---|---|---|---|", "---|".repeat(libraries.len()));
+    let _ = writeln!(out, "|---|{}---|---|---|---|---|", "---|".repeat(libraries.len()));
     for w in THROUGHPUT_WORKLOADS {
         if !records.iter().any(|r| r.workload == w) {
             continue;
@@ -437,7 +443,14 @@ fn report(
             (Some(o), Some(b)) => format!("{:.2}×", paired_ratio(o, b)),
             _ => "—".into(),
         };
-        let _ = writeln!(out, " {vs_peer} | {vs_naive} | {vs_limit} | {vs_busy} |");
+        let burst_vs_limit = match (by.get(&(w, BURST)), limit) {
+            (Some(b), Some(l)) => format!("{:.2}", paired_ratio(b, l)),
+            _ => "—".into(),
+        };
+        let _ = writeln!(
+            out,
+            " {vs_peer} | {vs_naive} | {vs_limit} | {vs_busy} | {burst_vs_limit} |"
+        );
     }
 
     let per_library = |out: &mut String, w: &str, title: &str, value: &str, second: Option<&str>| {

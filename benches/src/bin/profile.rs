@@ -20,7 +20,7 @@ fn main() {
     for run in 0..runs {
         match (case.run)(&Params::FULL) {
             Some(o) => println!(
-                "run {run}: {:.1} {} exact={}",
+                "run {run}: {:.3} {} exact={}",
                 o.value() / if o.unit() == "ns" { 1.0 } else { 1e6 },
                 o.unit(),
                 o.exact()

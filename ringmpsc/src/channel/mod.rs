@@ -8,6 +8,8 @@
 //! - `producer`: [`Producer`] (owns one ring; waking the consumer after a
 //!   publish is the channel's business, hooked into the ring's
 //!   reservations) and [`Registrar`].
+//! - `burst`: [`Burst`], a run of sends through one producer that keeps
+//!   its cursor in the caller's registers.
 //! - `ready`: waiting until something is queued, for threads and tasks
 //!   (`ReadyFuture`), shared by both channel kinds.
 //! - `consumer`: [`Channel`], the consumer end, polling the rings fairly.
@@ -15,6 +17,7 @@
 //! - `fixed`: the runtime behind `channel!` — a fixed tree of rings of
 //!   possibly different message types, its producers and consumers.
 
+mod burst;
 mod consumer;
 pub(crate) mod fixed;
 #[cfg(feature = "stack-ring")]
@@ -23,6 +26,7 @@ mod producer;
 mod ready;
 mod registry;
 
+pub use burst::Burst;
 pub use consumer::Channel;
 pub use consumer::RecvFuture;
 #[cfg(feature = "stack-ring")]

@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 
 use crossbeam_utils::CachePadded;
 
+use super::burst::Burst;
 use super::fixed::FixedHost;
 use super::registry::Shared;
 use crate::error::{PushError, RegisterError, SendError};
@@ -107,7 +108,7 @@ impl<T> Producer<T> {
 
     /// The ring, borrowed from `self`.
     #[inline]
-    fn ring(&self) -> RingRef<'_, T> {
+    pub(super) fn ring(&self) -> RingRef<'_, T> {
         // SAFETY: CH-LIFE-1: `self.owner` keeps the ring alive for as long
         // as `self` is borrowed.
         unsafe { self.ring.get() }
@@ -124,7 +125,7 @@ impl<T> Producer<T> {
 
     /// The channel's `signal` (see [`Notifier::signal`]).
     #[inline]
-    fn signal(&self) -> &AtomicU8 {
+    pub(super) fn signal(&self) -> &AtomicU8 {
         // SAFETY: CH-LIFE-1: `signal` points into the notifier inside
         // `owner`'s `Arc`, as `notifier` does; it is only read through
         // shared references.
@@ -163,17 +164,60 @@ impl<T> Producer<T> {
     #[cold]
     #[inline(never)]
     fn after_signal<F>(&self, published: Published) -> Result<(), Unpushed<F, T>> {
+        self.settle_published(published).map_err(Unpushed::Closed)
+    }
+
+    /// [`after_signal`](Self::after_signal)'s work, for this producer's
+    /// last publish (also a [`Burst`]'s): the value back if a close
+    /// withdrew it.
+    pub(super) fn settle_published(&self, published: Published) -> Result<(), T> {
         let published = published.ordered(self.notifier().signal());
         if published.closing() {
-            // SAFETY: RB-UNIQ-1, as in `try_push_with`, whose push this is;
-            // the producer has published nothing since (it is `!Sync` and
-            // inside that push).
+            // SAFETY: RB-UNIQ-1, as in `try_push_with`: this producer (or
+            // the burst that borrows it) made that push and has published
+            // nothing since.
             if let Some(value) = unsafe { self.ring().settle_closing(&self.cursor) } {
-                return Err(Unpushed::Closed(value));
+                return Err(value);
             }
         }
         self.notifier().wake_consumer_seen(published.seen());
         Ok(())
+    }
+
+    /// A run of sends that keeps this producer's cursor in the caller's
+    /// registers: see [`Burst`]. Borrows the producer mutably until the
+    /// burst is dropped.
+    ///
+    /// ```
+    /// use ringmpsc::{Channel, Config};
+    ///
+    /// let mut channel = Channel::new(Config::new(4, 1, false)).unwrap();
+    /// let mut producer = channel.register().unwrap();
+    /// let mut burst = producer.burst();
+    /// for i in 0..10u32 {
+    ///     burst.push(i).unwrap();
+    /// }
+    /// drop(burst);
+    /// producer.push(10).unwrap(); // the producer again, after its burst
+    /// let mut seen = Vec::new();
+    /// channel.consume_all(|v| seen.push(*v));
+    /// assert_eq!(seen, (0..=10).collect::<Vec<_>>());
+    /// ```
+    pub fn burst(&mut self) -> Burst<'_, T> {
+        Burst::new(self)
+    }
+
+    /// The cursor's `tail` and cached limit.
+    #[inline(always)]
+    pub(super) fn cursor_position(&self) -> (u64, u64) {
+        self.cursor.position()
+    }
+
+    /// Moves the cursor's `tail` after a [`Burst`] published below the
+    /// cached limit.
+    #[inline(always)]
+    pub(super) fn set_cursor_tail(&self, tail: u64) {
+        self.cursor.advance_to(tail);
     }
 
     /// The producer's number, unique among live producers of the channel

@@ -310,6 +310,21 @@ impl ProducerCursor {
         }
     }
 
+    /// Its `tail` and cached `limit`, for a caller that keeps them in
+    /// registers over a run of pushes (`Burst`).
+    #[inline(always)]
+    pub(crate) fn position(&self) -> (u64, u64) {
+        (self.tail.get(), self.limit.get())
+    }
+
+    /// Moves `tail` past a slot published with
+    /// [`RingRef::publish_free`] (RB-SEQ-1: below the cached limit).
+    #[inline(always)]
+    pub(crate) fn advance_to(&self, tail: u64) {
+        debug_assert!(tail <= self.limit.get(), "RB-SEQ-1");
+        self.tail.set(tail);
+    }
+
     /// The ring's consumer may from now on run on another thread while
     /// this cursor's producer pushes (see `drained_elsewhere`).
     pub(crate) fn drain_elsewhere(&self) {
@@ -829,18 +844,43 @@ impl<'a, T> RingRef<'a, T> {
         // Below the cached limit the slot of `tail` is free and no skip
         // comes first (RB-WIN-1 skips only in `make_room`), so the fast path
         // carries no skip test: the slow path publishes on its own.
-        // SAFETY: RB-OWN-1: `tail < limit <= head + capacity`, so the slot
-        // of `tail` is free.
+        // SAFETY: RB-UNIQ-1 is the caller's duty; RB-OWN-1: `tail < limit
+        // <= head + capacity`, so the slot of `tail` is free.
+        let published = unsafe { self.publish_free(tail, make, signal) };
+        cursor.advance_to(tail + 1);
+        Ok(published)
+    }
+
+    /// The fast path of [`push_signalled`](Self::push_signalled), for a
+    /// caller that keeps the cursor itself (`Burst`, whose `tail` lives in
+    /// the caller's registers): writes the value `make` builds into the
+    /// slot of `tail`, publishes it, and loads `signal` after the light
+    /// barrier. The caller's cursor moves to `tail + 1`.
+    ///
+    /// # Safety
+    /// RB-UNIQ-1, as for [`push`](Self::push); RB-OWN-1: the slot of
+    /// `tail` is free (`tail` is below the cursor's cached limit) and no
+    /// window skip comes first (RB-WIN-1 skips only in `make_room`);
+    /// `signal` as for `push_signalled`.
+    #[inline(always)]
+    pub(crate) unsafe fn publish_free<F: FnOnce() -> T>(
+        self,
+        tail: u64,
+        make: F,
+        signal: impl FnOnce() -> &'a AtomicU8,
+    ) -> Published {
+        // SAFETY: RB-OWN-1, the caller's duty: the slot of `tail` is free.
         unsafe { self.write_free(tail, make) };
-        // SAFETY: RB-UNIQ-1 is the caller's duty; the slot of `tail` was
-        // just written (RB-PUB-1).
-        unsafe { self.publish(cursor, Next::at_tail(tail), 1) };
+        // Release: publishes the slot write; pairs with the Acquire load of
+        // `tail` in `begin_batch` and `len` (RB-ORD-1), and in
+        // `RingHeader::cut_here` (CH-CLOSE-1).
+        self.header.producer.tail.store(tail + 1, Ordering::Release);
         // The light side, then the load (BAR-1): orders the `tail` store
         // before the `signal` load; pairs with the heavy barrier in
         // `close_and_cut` (CH-CLOSE-1) and with the one a parking consumer
         // issues after arming (WAIT-1). Where the light side is a fence
         // the byte holds `FENCE`, and `Published::ordered` fences.
-        Ok(Published(barrier::load_after_publish(signal())))
+        Published(barrier::load_after_publish(signal()))
     }
 
     /// [`push_signalled`](Self::push_signalled) at the cached limit: looks

@@ -56,3 +56,21 @@ pub const fn scaled(n: u64) -> u64 {
         n
     }
 }
+
+/// The consumer's side of a close racing sending threads (CH-CLOSE-1):
+/// drains a while, closes, waits for the senders, then receives the rest.
+/// Returns the sum of every value received.
+pub fn drain_close_drain(ch: &mut ringmpsc::Channel<u64>, senders: Vec<std::thread::JoinHandle<()>>) -> u64 {
+    let mut sum = 0;
+    for _ in 0..200 {
+        ch.consume_all(|v| sum += v);
+    }
+    ch.close();
+    for h in senders {
+        h.join().unwrap();
+    }
+    while let Ok(v) = ch.recv() {
+        sum += v;
+    }
+    sum
+}
