@@ -106,8 +106,29 @@ fn send_trades(p: ringmpsc::Producer<Trade>, id: u32, drops: Arc<AtomicUsize>) -
     })
 }
 
+/// As [`send_trades`], through a `Burst` (RB-CUR-1).
+fn burst_trades(
+    mut p: ringmpsc::Producer<Trade>,
+    id: u32,
+    drops: Arc<AtomicUsize>,
+) -> thread::JoinHandle<()> {
+    thread::spawn(move || {
+        let mut burst = p.burst();
+        for seq in 0..PER_PRODUCER {
+            burst
+                .send(Trade {
+                    producer: id,
+                    seq,
+                    drops: drops.clone(),
+                })
+                .unwrap();
+        }
+    })
+}
+
 /// MAC-CH-1..3, RB-ORD-1, RB-DROP-1: seven producers of two message types
-/// on real threads; each message reaches its own handler method once, in
+/// on real threads, the group's and `bids` sending through bursts
+/// (RB-CUR-1); each message reaches its own handler method once, in
 /// order, by value; no clone, no leak.
 #[test]
 fn named_producers_on_threads_fifo_exact_and_owned() {
@@ -127,8 +148,10 @@ fn named_producers_on_threads_fifo_exact_and_owned() {
         send_trades(nasdaq, 1, drops.clone()),
     ];
     handles.push(thread::spawn(move || {
+        let mut bids = bids;
+        let mut burst = bids.burst();
         for seq in 0..PER_PRODUCER {
-            bids.send(Quote::Bid { producer: 2, seq }).unwrap();
+            burst.send(Quote::Bid { producer: 2, seq }).unwrap();
         }
     }));
     handles.push(thread::spawn(move || {
@@ -137,7 +160,7 @@ fn named_producers_on_threads_fifo_exact_and_owned() {
         }
     }));
     for (i, w) in workers.into_iter().enumerate() {
-        handles.push(send_trades(w, 4 + i as u32, drops.clone()));
+        handles.push(burst_trades(w, 4 + i as u32, drops.clone()));
     }
 
     let mut check = Check {
