@@ -266,6 +266,11 @@ pub fn cases() -> Vec<Case> {
     });
     all.push(Case {
         workload: "limit",
+        library: "ideal-spsc-chunk1-96b",
+        run: |p| Some(Outcome::Rate(ideal::ideal_ring::<Large>(CAPACITY, p.messages, 1))),
+    });
+    all.push(Case {
+        workload: "limit",
         library: "ideal-spsc-chunk64",
         run: |p| {
             Some(Outcome::Rate(ideal::ideal_ring::<Small>(
@@ -288,7 +293,9 @@ pub fn cases() -> Vec<Case> {
 /// The limit row (b) a workload is compared with, if any.
 pub fn limit_for(workload: &str) -> Option<&'static str> {
     match workload {
-        "spsc_single" | "mpsc_2p" | "mpsc_4p" | "mpsc_8p" | "mpsc_4p_96b" => Some("ideal-spsc-chunk1"),
+        "spsc_single" | "mpsc_2p" | "mpsc_4p" | "mpsc_8p" => Some("ideal-spsc-chunk1"),
+        // Its own message size: 96-byte slots, not `u64`.
+        "mpsc_4p_96b" => Some("ideal-spsc-chunk1-96b"),
         "spsc_batch64" => Some("ideal-spsc-chunk64"),
         "spsc_batch4096" => Some("ideal-spsc-chunk4096"),
         _ => None,
