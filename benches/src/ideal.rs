@@ -7,7 +7,9 @@
 //! `head` per drain, cached indices, nothing else — no close flag, no
 //! metrics, no waking. Its producer writes single items below a cached
 //! limit, as `ringmpsc`'s push does, and a chunk as contiguous runs,
-//! long chunks into the room there is (as a reservation does); its
+//! long chunks into the room there is (as a reservation does), each
+//! value made in its slot or the chunk made first and copied, whichever
+//! runs faster (as the batch rows' libraries copy); its
 //! consumer walks short batches with masked indices and long ones as runs,
 //! backs off when it finds the ring empty and, finding only a few values
 //! while the producer is still publishing, lets a batch gather first
@@ -122,6 +124,18 @@ pub enum Fill {
     Available,
 }
 
+/// How the ideal ring's producer writes a chunk's values into its slots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// Each value is made in its slot.
+    Direct,
+    /// The chunk is made in a buffer of the producer's first, then copied
+    /// into the slots with `copy_from_slice` (`memcpy`), as a user of a
+    /// slice API (`ringmpsc`'s reservation, `rtrb`'s
+    /// `push_partial_slice`) does, and as the batch rows do.
+    Copy,
+}
+
 /// One configuration of the ideal ring, for the study that picks the
 /// ceiling (`bin/limit_study.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +150,8 @@ pub struct IdealVariant {
     pub slip: bool,
     /// How the producer fills the ring with a chunk.
     pub fill: Fill,
+    /// How the producer writes a chunk's values.
+    pub write: Write,
 }
 
 /// The slipping consumer's target: with fewer values than this published,
@@ -150,47 +166,95 @@ pub const SLIP_PAUSES: u32 = 8;
 pub const SLIP_MAX: std::time::Duration = std::time::Duration::from_micros(2);
 
 impl IdealVariant {
-    /// The configuration the limit rows run for chunks of `chunk`: the
-    /// fastest one in the study. Chunks of [`LONG_CHUNK`] and more fill
-    /// the room there is, as a `ringmpsc` reservation does: on a host
+    /// The configurations the limit rows try for chunks of `chunk`, the
+    /// fastest of which is the ceiling. Chunks of [`LONG_CHUNK`] and more
+    /// fill the room there is, as a `ringmpsc` reservation does: on a host
     /// where that reservation beat the whole-chunk ideal at 4096 (1.15×),
     /// filling the room raised the ideal's 4096 row 1.135× but cost its
     /// 64 row 0.87×, so each chunk length takes the fill that is fastest
-    /// for it.
-    pub const fn ceiling(chunk: usize) -> IdealVariant {
+    /// for it. Chunks are written both ways ([`Write`]): in the host's
+    /// slow spells the ideal ring that makes values in their slots ran at
+    /// 546–589 M msg/s at 4096 while `ringmpsc` and `rtrb`, which copy a
+    /// chunk made first, ran at 1 000–2 000 in the same rounds; in fast
+    /// spells the copy ran at 0.75× the direct writes at 4096 and 0.54× at
+    /// 64 (`limit_study`). Neither alone is a ceiling.
+    pub fn ceilings(chunk: usize) -> Vec<IdealVariant> {
         let fill = if chunk >= LONG_CHUNK {
             Fill::Available
         } else {
             Fill::Whole
         };
-        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true, fill)
+        let writes: &[Write] = if chunk == 1 {
+            // Single items are made in their slots, as a push does.
+            &[Write::Direct]
+        } else {
+            &[Write::Direct, Write::Copy]
+        };
+        writes
+            .iter()
+            .map(|&write| IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true, fill, write))
+            .collect()
     }
 
-    const fn new(empty: EmptyPoll, walk: Walk, slip: bool, fill: Fill) -> Self {
+    const fn new(empty: EmptyPoll, walk: Walk, slip: bool, fill: Fill, write: Write) -> Self {
         IdealVariant {
             empty,
             walk,
             slip,
             fill,
+            write,
         }
     }
 
     /// Every configuration, for the study.
-    pub const ALL: [IdealVariant; 10] = [
-        IdealVariant::new(EmptyPoll::Spin, Walk::Masked, false, Fill::Whole),
-        IdealVariant::new(EmptyPoll::Spin, Walk::Runs, false, Fill::Whole),
-        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, false, Fill::Whole),
-        IdealVariant::new(EmptyPoll::Backoff, Walk::Masked, false, Fill::Whole),
-        IdealVariant::new(EmptyPoll::Backoff, Walk::Runs, false, Fill::Whole),
-        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, false, Fill::Whole),
-        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, true, Fill::Whole),
-        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true, Fill::Whole),
-        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, true, Fill::Available),
-        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true, Fill::Available),
+    pub const ALL: [IdealVariant; 12] = [
+        IdealVariant::new(EmptyPoll::Spin, Walk::Masked, false, Fill::Whole, Write::Direct),
+        IdealVariant::new(EmptyPoll::Spin, Walk::Runs, false, Fill::Whole, Write::Direct),
+        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, false, Fill::Whole, Write::Direct),
+        IdealVariant::new(
+            EmptyPoll::Backoff,
+            Walk::Masked,
+            false,
+            Fill::Whole,
+            Write::Direct,
+        ),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Runs, false, Fill::Whole, Write::Direct),
+        IdealVariant::new(
+            EmptyPoll::Backoff,
+            Walk::Hybrid,
+            false,
+            Fill::Whole,
+            Write::Direct,
+        ),
+        IdealVariant::new(EmptyPoll::Spin, Walk::Hybrid, true, Fill::Whole, Write::Direct),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true, Fill::Whole, Write::Direct),
+        IdealVariant::new(
+            EmptyPoll::Spin,
+            Walk::Hybrid,
+            true,
+            Fill::Available,
+            Write::Direct,
+        ),
+        IdealVariant::new(
+            EmptyPoll::Backoff,
+            Walk::Hybrid,
+            true,
+            Fill::Available,
+            Write::Direct,
+        ),
+        IdealVariant::new(EmptyPoll::Backoff, Walk::Hybrid, true, Fill::Whole, Write::Copy),
+        IdealVariant::new(
+            EmptyPoll::Backoff,
+            Walk::Hybrid,
+            true,
+            Fill::Available,
+            Write::Copy,
+        ),
     ];
 
-    /// A short label, e.g. `backoff+runs`, with `+slip` when it slips and
-    /// `+available` when it fills the room there is.
+    /// A short label, e.g. `backoff+runs`, with `+slip` when it slips,
+    /// `+available` when it fills the room there is and `+copy` when it
+    /// copies chunks made first.
     pub fn label(self) -> String {
         let empty = match self.empty {
             EmptyPoll::Spin => "spin",
@@ -206,7 +270,11 @@ impl IdealVariant {
             Fill::Whole => "",
             Fill::Available => "+available",
         };
-        format!("{empty}+{walk}{slip}{fill}")
+        let write = match self.write {
+            Write::Direct => "",
+            Write::Copy => "+copy",
+        };
+        format!("{empty}+{walk}{slip}{fill}{write}")
     }
 }
 
@@ -243,28 +311,30 @@ pub fn ring_sizes(capacity: usize, chunk: usize, slot_bytes: usize) -> impl Iter
 }
 
 /// (b): the ideal SPSC ring moving `total` messages in chunks of `chunk`,
-/// in its ceiling configuration for that chunk, with the fastest ring
-/// that a workload of `capacity` slots allows: each of [`ring_sizes`] is
-/// run once and the fastest sample is returned (an inexact one first, so
-/// that a lost message is never hidden). A ring that fits in the L1 cache
+/// in the fastest of its ceiling configurations for that chunk
+/// ([`IdealVariant::ceilings`]) and with the fastest ring that a
+/// workload of `capacity` slots allows: each configuration runs once on
+/// each of [`ring_sizes`] and the fastest sample is returned (an inexact
+/// one first, so that a lost message is never hidden). A ring that fits in the L1 cache
 /// runs far faster than one of 16384 `u64` slots (on an AMD EPYC host,
 /// 2048 slots at 1.3× on single items and 2.2× at chunks of 64;
 /// `limit_study` shows every size), and `ringmpsc` with 8 producers, each
 /// on a ring of 2048 slots, had beaten the 16384-slot ideal ring
 /// (DESIGN.md §6, rule 7).
 pub fn ideal_ring<M: Msg>(capacity: usize, total: u64, chunk: usize) -> Sample {
-    let variant = IdealVariant::ceiling(chunk);
     let mut best: Option<Sample> = None;
-    for slots in ring_sizes(capacity, chunk, std::mem::size_of::<M>()) {
-        let sample = ideal_ring_with::<M>(slots, total, chunk, variant);
-        if !sample.exact() {
-            return sample;
-        }
-        if best.is_none_or(|b| sample.rate() > b.rate()) {
-            best = Some(sample);
+    for variant in IdealVariant::ceilings(chunk) {
+        for slots in ring_sizes(capacity, chunk, std::mem::size_of::<M>()) {
+            let sample = ideal_ring_with::<M>(slots, total, chunk, variant);
+            if !sample.exact() {
+                return sample;
+            }
+            if best.is_none_or(|b| sample.rate() > b.rate()) {
+                best = Some(sample);
+            }
         }
     }
-    best.expect("at least one ring size")
+    best.expect("at least one configuration and ring size")
 }
 
 /// [`ideal_ring`] in configuration `variant`.
@@ -290,8 +360,23 @@ pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, varian
                 return;
             }
             let (mut tail, mut cached_head) = (0u64, 0u64);
+            // `Write::Copy`'s chunk, made before any of it is sent: values
+            // of sequences `staged_from..staged_to`.
+            let mut staging: Vec<M> = Vec::with_capacity(chunk);
+            let (mut staged_from, mut staged_to) = (0u64, 0u64);
             while tail < total {
-                let wanted = (total - tail).min(chunk as u64);
+                let wanted = match variant.write {
+                    Write::Direct => (total - tail).min(chunk as u64),
+                    Write::Copy => {
+                        if tail == staged_to {
+                            staged_from = tail;
+                            staged_to = (tail + chunk as u64).min(total);
+                            staging.clear();
+                            staging.extend((staged_from..staged_to).map(|s| M::new(value(0, s))));
+                        }
+                        staged_to - tail
+                    }
+                };
                 // The room to wait for: the whole chunk, or one slot.
                 let needed = match variant.fill {
                     Fill::Whole => wanted,
@@ -307,7 +392,25 @@ pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, varian
                     }
                 }
                 let n = wanted.min(capacity as u64 - (tail - cached_head));
-                if n == 1 {
+                if variant.write == Write::Copy {
+                    let mut staged = &staging[(tail - staged_from) as usize..][..n as usize];
+                    for run in ring.runs(tail, tail + n) {
+                        let (now, rest) = staged.split_at(run.len());
+                        // SAFETY: RB-OWN-1: every slot of the run is below
+                        // `head + capacity`, free, and only this thread
+                        // writes it; `UnsafeCell<MaybeUninit<M>>` has `M`'s
+                        // layout, the run holds `now.len()` of them, and
+                        // `staging` is not the ring.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(
+                                now.as_ptr(),
+                                UnsafeCell::raw_get(run.as_ptr()).cast::<M>(),
+                                now.len(),
+                            )
+                        };
+                        staged = rest;
+                    }
+                } else if n == 1 {
                     let slot = ring.slots[(tail & mask) as usize].get();
                     // SAFETY: RB-OWN-1: `tail < head + capacity`, so the
                     // slot is free and only this thread writes it.

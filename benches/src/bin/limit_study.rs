@@ -1,7 +1,7 @@
 //! Which configuration of the ideal ring is a ceiling, and why the
 //! disruptor beat the old one: every ideal-ring variant
 //! ([`IdealVariant::ALL`], on the workload's 16384 slots) and the ceiling
-//! configuration on each ring size the limit rows try ([`ring_sizes`])
+//! configurations on each ring size the limit rows try ([`ring_sizes`])
 //! beside the SPSC libraries, in the same run, rounds interleaved so that
 //! a slow minute of the host hits every row. Every round is divided by
 //! ringmpsc's: a ceiling stays above 1.0.
@@ -39,15 +39,19 @@ fn main() {
             .filter_map(|l| all.iter().find(|c| c.workload == workload && c.library == *l))
             .collect();
         // The ideal rings measured: every variant on the workload's
-        // capacity, then the ceiling on each ring size.
-        let ceiling = IdealVariant::ceiling(chunk);
+        // capacity, then each ceiling configuration on each ring size.
         let ideals: Vec<(String, IdealVariant, usize)> = IdealVariant::ALL
             .iter()
             .map(|v| (format!("ideal {}", v.label()), *v, CAPACITY))
-            .chain(
-                ring_sizes(CAPACITY, chunk, std::mem::size_of::<Small>())
-                    .map(|slots| (format!("ideal ceiling, {slots} slots"), ceiling, slots)),
-            )
+            .chain(IdealVariant::ceilings(chunk).into_iter().flat_map(|ceiling| {
+                ring_sizes(CAPACITY, chunk, std::mem::size_of::<Small>()).map(move |slots| {
+                    (
+                        format!("ceiling {}, {slots} slots", ceiling.label()),
+                        ceiling,
+                        slots,
+                    )
+                })
+            }))
             .collect();
         let rows = ideals.len() + libraries.len();
         let mut rates = vec![Vec::new(); rows];
