@@ -96,8 +96,12 @@ struct Record {
     #[serde(skip_serializing_if = "Option::is_none")]
     secondary_unit: Option<&'static str>,
     /// The runs in the order they ran: run `i` of every library of a
-    /// workload ran in the same round.
+    /// workload ran in the same round. A limit (b) run with a workload
+    /// has, for each round, its fastest run of that round.
     per_run: Vec<f64>,
+    /// For a limit (b) run with a workload's rounds: that workload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bounds: Option<&'static str>,
 }
 
 /// `a ÷ b` as the median over rounds of the two libraries' ratio in the
@@ -125,16 +129,45 @@ fn median(v: &mut [f64]) -> f64 {
 
 /// Runs every case of one workload `runs` times, interleaved (run 1 of
 /// every library, then run 2, ...), so that a slow spell of the machine
-/// does not land on one library's runs only.
+/// does not land on one library's runs only. The workload's limit (b),
+/// if any, runs before, between and after the libraries of every round,
+/// and the round's fastest limit run is its limit: the host's fast and
+/// slow spells last about a second, as long as a round of the slower
+/// libraries, so a single limit run could land in another spell than the
+/// row it bounds (DESIGN.md §6, rule 7: a ceiling holds for every row of
+/// its round).
 fn measure_workload(
     cases: &[&Case],
+    limit: Option<&Case>,
     params: &Params,
     runs: usize,
     progress: &str,
-) -> Result<Vec<Record>, String> {
+) -> Result<(Vec<Record>, Option<Record>), String> {
     let mut outcomes: Vec<Vec<Outcome>> = vec![Vec::new(); cases.len()];
+    let mut limit_outcomes: Vec<Outcome> = Vec::new();
     let mut supported = vec![true; cases.len()];
     for run in 0..runs {
+        let mut round_limit: Option<Outcome> = None;
+        let run_limit = |round_limit: &mut Option<Outcome>| -> Result<(), String> {
+            let Some(case) = limit else { return Ok(()) };
+            eprint!(
+                "\r{progress} {} run {}/{runs}: {:<28}",
+                case.workload,
+                run + 1,
+                case.library
+            );
+            let _ = std::io::stderr().flush();
+            match (case.run)(params) {
+                Some(o) if o.exact() => {
+                    if round_limit.as_ref().is_none_or(|best| o.value() > best.value()) {
+                        *round_limit = Some(o);
+                    }
+                    Ok(())
+                }
+                _ => Err(format!("{case:?}: count or checksum is off")),
+            }
+        };
+        run_limit(&mut round_limit)?;
         for (i, case) in cases.iter().enumerate() {
             if !supported[i] {
                 continue;
@@ -149,52 +182,73 @@ fn measure_workload(
             match (case.run)(params) {
                 Some(o) if o.exact() => outcomes[i].push(o),
                 Some(_) => return Err(format!("{case:?}: count or checksum is off")),
-                None => supported[i] = false,
+                None => {
+                    supported[i] = false;
+                    continue;
+                }
             }
+            run_limit(&mut round_limit)?;
         }
+        limit_outcomes.extend(round_limit);
     }
     let mut records = Vec::new();
     for (case, outcomes) in cases.iter().zip(outcomes) {
-        if outcomes.is_empty() {
-            eprintln!("\r{progress} {} / {}: not supported", case.workload, case.library);
-            continue;
+        match record(case, &outcomes) {
+            Some(record) => {
+                announce(progress, &record);
+                records.push(record);
+            }
+            None => eprintln!("\r{progress} {} / {}: not supported", case.workload, case.library),
         }
-        let per_run: Vec<f64> = outcomes.iter().map(Outcome::value).collect();
-        let mut values = per_run.clone();
-        let mut secondary: Vec<f64> = outcomes.iter().filter_map(Outcome::secondary).collect();
-        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let secondary_unit = match case.workload {
-            "pingpong" => Some("ns p99"),
-            "idle_wake" => Some("idle CPU share"),
-            "async_idle_wake" => Some("process CPU share"),
-            "backpressure" => Some("CPU s"),
-            _ => None,
-        };
-        let record = Record {
-            workload: case.workload,
-            library: case.library,
-            unit: outcomes[0].unit(),
-            median: median(&mut values),
-            min,
-            max,
-            runs: outcomes.len(),
-            secondary: (!secondary.is_empty()).then(|| median(&mut secondary)),
-            secondary_unit: secondary_unit.filter(|_| !secondary.is_empty()),
-            per_run,
-        };
-        let shown = if record.unit == "ns" {
-            fmt_ns(record.median)
-        } else {
-            format!("{} M msg/s", fmt_rate(record.median))
-        };
-        eprintln!(
-            "\r{progress} {} / {}: {shown}{:20}",
-            case.workload, case.library, ""
-        );
-        records.push(record);
     }
-    Ok(records)
+    let limit = limit.and_then(|case| record(case, &limit_outcomes));
+    if let Some(record) = &limit {
+        announce(progress, record);
+    }
+    Ok((records, limit))
+}
+
+/// The record of one case's runs; `None` if it ran none.
+fn record(case: &Case, outcomes: &[Outcome]) -> Option<Record> {
+    let first = outcomes.first()?;
+    let per_run: Vec<f64> = outcomes.iter().map(Outcome::value).collect();
+    let mut values = per_run.clone();
+    let mut secondary: Vec<f64> = outcomes.iter().filter_map(Outcome::secondary).collect();
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let secondary_unit = match case.workload {
+        "pingpong" => Some("ns p99"),
+        "idle_wake" => Some("idle CPU share"),
+        "async_idle_wake" => Some("process CPU share"),
+        "backpressure" => Some("CPU s"),
+        _ => None,
+    };
+    Some(Record {
+        workload: case.workload,
+        library: case.library,
+        unit: first.unit(),
+        median: median(&mut values),
+        min,
+        max,
+        runs: outcomes.len(),
+        secondary: (!secondary.is_empty()).then(|| median(&mut secondary)),
+        secondary_unit: secondary_unit.filter(|_| !secondary.is_empty()),
+        per_run,
+        bounds: None,
+    })
+}
+
+/// Prints a record's median to the progress stream.
+fn announce(progress: &str, record: &Record) {
+    let shown = if record.unit == "ns" {
+        fmt_ns(record.median)
+    } else {
+        format!("{} M msg/s", fmt_rate(record.median))
+    };
+    eprintln!(
+        "\r{progress} {} / {}: {shown}{:20}",
+        record.workload, record.library, ""
+    );
 }
 
 /// The baseline built from N rtrb rings: shown, but not counted as a peer.
@@ -366,7 +420,7 @@ fn report(
     );
     let _ = writeln!(
         out,
-        "- Best peer: the fastest of the other crates; the naive decomposition (N rtrb rings polled round-robin) is our own baseline, shown apart. Limit (b): the ideal SPSC ring of the matching chunk, on the fastest ring size from 1024 slots (16 KiB of slots for larger messages) up to the workload's capacity, measured in the same interleaved runs. Every ratio column is the median over rounds of the two rows' ratio within a round, so that a slow spell of the host divides out."
+        "- Best peer: the fastest of the other crates; the naive decomposition (N rtrb rings polled round-robin) is our own baseline, shown apart. Limit (b): the ideal SPSC ring of the matching chunk, in the fastest of its configurations (values made in their slots, or chunks made first and copied) on the fastest ring size from 1024 slots (16 KiB of slots for larger messages) up to the workload's capacity; it runs before, between and after the libraries of every round, and a round's fastest limit run is that round's limit, so that it bounds every row of the round in the spell the row ran in. Every ratio column is the median over rounds of the two rows' ratio within a round, so that a slow spell of the host divides out."
     );
     let _ = writeln!(
         out,
@@ -561,20 +615,23 @@ fn main() -> Result<(), Box<dyn Error>> {
     let all = cases();
     let mut limits = Vec::new();
     for (i, workload) in workloads.iter().enumerate() {
-        let mut group: Vec<&Case> = selected.iter().filter(|c| c.workload == *workload).collect();
-        // The limit row (b) runs interleaved with the row it bounds, so
-        // both see the same machine.
+        let group: Vec<&Case> = selected.iter().filter(|c| c.workload == *workload).collect();
+        // The limit row (b) runs interleaved with the rows it bounds, so
+        // that each sees the same machine (`measure_workload`).
         let limit =
             limit_for(workload).and_then(|l| all.iter().find(|c| c.workload == "limit" && c.library == l));
-        group.extend(limit);
         let progress = format!("[{}/{}]", i + 1, workloads.len());
-        for record in measure_workload(&group, &params, options.runs, &progress)? {
-            if record.workload == "limit" && *workload != "limit" {
-                limits.push((*workload, record));
-            } else {
-                records.push(record);
-            }
-        }
+        let (group_records, limit) = measure_workload(&group, limit, &params, options.runs, &progress)?;
+        records.extend(group_records);
+        limits.extend(limit.map(|record| {
+            (
+                *workload,
+                Record {
+                    bounds: Some(*workload),
+                    ..record
+                },
+            )
+        }));
     }
     let seconds = started.elapsed().as_secs_f64();
     let mut table = report(&records, &limits, &params, options.runs, options.quick, seconds);
@@ -593,7 +650,9 @@ fn main() -> Result<(), Box<dyn Error>> {
         eprintln!("wrote {path}");
     }
     if let Some(path) = &options.json {
-        std::fs::write(path, serde_json::to_string_pretty(&records)?)?;
+        // The paired limit rows too, each with the workload it bounds.
+        let all: Vec<&Record> = records.iter().chain(limits.iter().map(|(_, r)| r)).collect();
+        std::fs::write(path, serde_json::to_string_pretty(&all)?)?;
         eprintln!("wrote {path}");
     }
     Ok(())
