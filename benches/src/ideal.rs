@@ -172,12 +172,11 @@ impl IdealVariant {
     /// where that reservation beat the whole-chunk ideal at 4096 (1.15×),
     /// filling the room raised the ideal's 4096 row 1.135× but cost its
     /// 64 row 0.87×, so each chunk length takes the fill that is fastest
-    /// for it. Chunks are written both ways ([`Write`]): in the host's
-    /// slow spells the ideal ring that makes values in their slots ran at
-    /// 546–589 M msg/s at 4096 while `ringmpsc` and `rtrb`, which copy a
-    /// chunk made first, ran at 1 000–2 000 in the same rounds; in fast
-    /// spells the copy ran at 0.75× the direct writes at 4096 and 0.54× at
-    /// 64 (`limit_study`). Neither alone is a ceiling.
+    /// for it. Chunks are written both ways ([`Write`]): the batch rows'
+    /// libraries copy a chunk made first, so the ceiling tries that too,
+    /// although on an AMD EPYC guest it ran at 0.74× the direct writes at
+    /// 4096 and 0.55× at 64 (`limit_study`, 9 and 7 rounds); each try
+    /// costs the limit row a few milliseconds.
     pub fn ceilings(chunk: usize) -> Vec<IdealVariant> {
         let fill = if chunk >= LONG_CHUNK {
             Fill::Available

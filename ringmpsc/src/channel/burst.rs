@@ -18,7 +18,7 @@ use crate::sync::AtomicU8;
 /// cycles). A burst borrows the producer mutably, so nothing else can
 /// push meanwhile, and keeps the cursor in its own fields, which the
 /// compiler keeps in registers across the loop: on single `u64` values a
-/// loop of burst sends ran 1.1–1.2× a loop of [`Producer::send`], with
+/// loop of burst sends ran 1.1–1.4× a loop of [`Producer::send`], with
 /// one producer and with eight (BENCHMARKS.md, the `ringmpsc-burst` row).
 ///
 /// The producer's cursor is written on every send (a store, never read
