@@ -314,12 +314,12 @@ pub fn ring_sizes(capacity: usize, chunk: usize, slot_bytes: usize) -> impl Iter
 /// ([`IdealVariant::ceilings`]) and with the fastest ring that a
 /// workload of `capacity` slots allows: each configuration runs once on
 /// each of [`ring_sizes`] and the fastest sample is returned (an inexact
-/// one first, so that a lost message is never hidden). A ring that fits in the L1 cache
-/// runs far faster than one of 16384 `u64` slots (on an AMD EPYC host,
-/// 2048 slots at 1.3× on single items and 2.2× at chunks of 64;
-/// `limit_study` shows every size), and `ringmpsc` with 8 producers, each
-/// on a ring of 2048 slots, had beaten the 16384-slot ideal ring
-/// (DESIGN.md §6, rule 7).
+/// one first, so that a lost message is never hidden). A ring that fits
+/// in the L1 cache runs far faster than one of 16384 `u64` slots (on an
+/// AMD EPYC host, 2048 slots at 1.3× on single items and 2.2× at chunks
+/// of 64; `limit_study` shows every size), and `ringmpsc` with 8
+/// producers, each on a ring of 2048 slots, had beaten the 16384-slot
+/// ideal ring (DESIGN.md §6, rule 7).
 pub fn ideal_ring<M: Msg>(capacity: usize, total: u64, chunk: usize) -> Sample {
     let mut best: Option<Sample> = None;
     for variant in IdealVariant::ceilings(chunk) {
