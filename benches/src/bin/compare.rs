@@ -150,39 +150,23 @@ fn measure_workload(
         let mut round_limit: Option<Outcome> = None;
         let run_limit = |round_limit: &mut Option<Outcome>| -> Result<(), String> {
             let Some(case) = limit else { return Ok(()) };
-            eprint!(
-                "\r{progress} {} run {}/{runs}: {:<28}",
-                case.workload,
-                run + 1,
-                case.library
-            );
-            let _ = std::io::stderr().flush();
-            match (case.run)(params) {
-                Some(o) if o.exact() => {
-                    if round_limit.as_ref().is_none_or(|best| o.value() > best.value()) {
-                        *round_limit = Some(o);
-                    }
-                    Ok(())
-                }
-                _ => Err(format!("{case:?}: count or checksum is off")),
+            let outcome = run_case(case, params, progress, run, runs)?
+                .ok_or_else(|| format!("{case:?}: not supported"))?;
+            if round_limit
+                .as_ref()
+                .is_none_or(|best| outcome.value() > best.value())
+            {
+                *round_limit = Some(outcome);
             }
+            Ok(())
         };
         run_limit(&mut round_limit)?;
         for i in run_order(cases, &outcomes) {
-            let case = cases[i];
             if !supported[i] {
                 continue;
             }
-            eprint!(
-                "\r{progress} {} run {}/{runs}: {:<28}",
-                case.workload,
-                run + 1,
-                case.library
-            );
-            let _ = std::io::stderr().flush();
-            match (case.run)(params) {
-                Some(o) if o.exact() => outcomes[i].push(o),
-                Some(_) => return Err(format!("{case:?}: count or checksum is off")),
+            match run_case(cases[i], params, progress, run, runs)? {
+                Some(outcome) => outcomes[i].push(outcome),
                 None => {
                     supported[i] = false;
                     continue;
@@ -207,6 +191,30 @@ fn measure_workload(
         announce(progress, record);
     }
     Ok((records, limit))
+}
+
+/// Runs `case` once (run `run` of `runs`), showing it on the progress
+/// line: `None` when the library does not support the workload, an error
+/// when its count or checksum is off.
+fn run_case(
+    case: &Case,
+    params: &Params,
+    progress: &str,
+    run: usize,
+    runs: usize,
+) -> Result<Option<Outcome>, String> {
+    eprint!(
+        "\r{progress} {} run {}/{runs}: {:<28}",
+        case.workload,
+        run + 1,
+        case.library
+    );
+    let _ = std::io::stderr().flush();
+    match (case.run)(params) {
+        Some(o) if o.exact() => Ok(Some(o)),
+        Some(_) => Err(format!("{case:?}: count or checksum is off")),
+        None => Ok(None),
+    }
 }
 
 /// The order a round runs `cases` in: the first round as given; later
