@@ -21,7 +21,7 @@
 use std::cell::UnsafeCell;
 use std::hint::black_box;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Barrier;
 use std::thread;
 use std::time::Instant;
@@ -338,6 +338,63 @@ pub fn ideal_ring<M: Msg>(capacity: usize, total: u64, chunk: usize) -> Sample {
 
 /// [`ideal_ring`] in configuration `variant`.
 pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, variant: IdealVariant) -> Sample {
+    ideal_ring_run::<M>(capacity, total, chunk, variant, PushExtras::NONE)
+}
+
+/// Work a library's single push does that the ideal one does not, added
+/// to the ideal producer of single items to measure what each costs
+/// (`push_cost_study`). Never part of the ceiling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushExtras {
+    /// After each publish, load a byte of another line and test it, as
+    /// `ringmpsc`'s push loads its channel's `signal` for the wake and
+    /// close checks (WAIT-1, CH-CLOSE-1). Nothing ever writes that byte.
+    pub signal: bool,
+    /// Load `tail` from a cursor on a line of its own before each push and
+    /// store it back after, as a push through `&self` does (`ringmpsc`'s
+    /// `Producer::send`; a `Burst` keeps it in registers).
+    pub cursor: bool,
+}
+
+impl PushExtras {
+    /// The ideal push.
+    pub const NONE: PushExtras = PushExtras {
+        signal: false,
+        cursor: false,
+    };
+
+    /// A short label: "ideal", "+signal", "+cursor", "+signal+cursor".
+    pub fn label(self) -> String {
+        match (self.signal, self.cursor) {
+            (false, false) => "ideal".to_string(),
+            (signal, cursor) => format!(
+                "{}{}",
+                if signal { "+signal" } else { "" },
+                if cursor { "+cursor" } else { "" }
+            ),
+        }
+    }
+}
+
+/// The ideal ring of `capacity` slots moving `total` single items in
+/// configuration `variant`, its producer doing `extras` on every push
+/// ([`PushExtras`]).
+pub fn ideal_single_with_extras<M: Msg>(
+    capacity: usize,
+    total: u64,
+    variant: IdealVariant,
+    extras: PushExtras,
+) -> Sample {
+    ideal_ring_run::<M>(capacity, total, 1, variant, extras)
+}
+
+fn ideal_ring_run<M: Msg>(
+    capacity: usize,
+    total: u64,
+    chunk: usize,
+    variant: IdealVariant,
+    extras: PushExtras,
+) -> Sample {
     assert!(capacity.is_power_of_two() && chunk <= capacity);
     let ring = IdealRing::<M> {
         slots: (0..capacity)
@@ -355,7 +412,14 @@ pub fn ideal_ring_with<M: Msg>(capacity: usize, total: u64, chunk: usize, varian
             pin_producer(0);
             start_line.wait();
             if chunk == 1 {
-                produce_single(ring, total);
+                // Each combination is its own loop, so the ceiling's
+                // carries no test for the extras.
+                match (extras.signal, extras.cursor) {
+                    (false, false) => produce_single::<M, false, false>(ring, total),
+                    (true, false) => produce_single::<M, true, false>(ring, total),
+                    (false, true) => produce_single::<M, false, true>(ring, total),
+                    (true, true) => produce_single::<M, true, true>(ring, total),
+                }
                 return;
             }
             let (mut tail, mut cached_head) = (0u64, 0u64);
@@ -525,11 +589,25 @@ fn slip(published: &AtomicU64, head: u64, mut tail: u64, target: u64) -> u64 {
 /// `ringmpsc`'s push, which keeps such a limit: on an AMD EPYC guest,
 /// `ringmpsc` on one ring of 2048 slots ran 1.15× the ideal ring of 2048
 /// slots (12 alternated rounds) after its push lost its skip test.
-fn produce_single<M: Msg>(ring: &IdealRing<M>, total: u64) {
+///
+/// `SIGNAL` and `CURSOR` add the [`PushExtras`] of those names.
+fn produce_single<M: Msg, const SIGNAL: bool, const CURSOR: bool>(ring: &IdealRing<M>, total: u64) {
     let capacity = ring.slots.len() as u64;
     let mask = capacity - 1;
     let (mut tail, mut limit) = (0u64, capacity);
+    // Each on a line of its own, on the heap as a channel's are; behind
+    // `black_box` so that the compiler keeps every access.
+    let signal = Box::new(CachePadded::new(AtomicU8::new(0)));
+    let signal: &AtomicU8 = black_box(&signal);
+    let cursor = Box::new(CachePadded::new(AtomicU64::new(0)));
+    let cursor: &AtomicU64 = black_box(&cursor);
     while tail < total {
+        if CURSOR {
+            // Relaxed: only this thread touches the cursor; atomic so that
+            // the load and the store stay in the loop, as through `Cell`s
+            // behind `&self`.
+            tail = cursor.load(Ordering::Relaxed);
+        }
         if tail == limit {
             // Acquire: pairs with the consumer's Release of `head` (RB-ORD-2).
             let mut head = ring.head.load(Ordering::Acquire);
@@ -562,6 +640,14 @@ fn produce_single<M: Msg>(ring: &IdealRing<M>, total: u64) {
         tail += 1;
         // Release: publishes the slot (RB-ORD-1).
         ring.tail.store(tail, Ordering::Release);
+        // Relaxed: nothing writes the byte; only the load's cost counts.
+        if SIGNAL && signal.load(Ordering::Relaxed) != 0 {
+            unreachable!("nothing raises the study's signal");
+        }
+        if CURSOR {
+            // Relaxed: as the load above.
+            cursor.store(tail, Ordering::Relaxed);
+        }
     }
 }
 

@@ -47,3 +47,27 @@ fn every_ideal_variant_is_exact() {
         }
     }
 }
+
+/// `push_cost_study`'s producers: the ideal push with each of the extra
+/// loads and stores still moves every value exactly once, in order (a
+/// cursor stored back one behind, or not at all, would repeat values and
+/// put the sum off).
+#[test]
+fn the_ideal_push_with_extras_is_exact() {
+    use ringmpsc_benches::ideal::{ideal_single_with_extras, IdealVariant, PushExtras};
+    use ringmpsc_benches::msg::Small;
+    for signal in [false, true] {
+        for cursor in [false, true] {
+            let extras = PushExtras { signal, cursor };
+            for capacity in [64, 1024] {
+                let sample =
+                    ideal_single_with_extras::<Small>(capacity, 10_007, IdealVariant::ceilings(1)[0], extras);
+                assert!(
+                    sample.exact(),
+                    "{} on {capacity} slots: checksum off",
+                    extras.label()
+                );
+            }
+        }
+    }
+}
