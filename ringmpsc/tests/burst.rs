@@ -69,11 +69,11 @@ fn bursts_from_8_producers_arrive_complete_and_in_order() {
     assert_eq!(ch.try_recv(), Err(TryRecvError::Disconnected));
 }
 
-/// RB-CUR-1: a burst that is leaked, not dropped, leaves the producer's
-/// cursor at its last publish, so the producer's own pushes after it
-/// neither overwrite a queued value nor leave a hole; across wraps.
+/// RB-CUR-1: a burst that is leaked, not dropped, never gives the cursor
+/// back, and the producer's own pushes after it take the published `tail`:
+/// they neither overwrite a queued value nor leave a hole; across wraps.
 #[test]
-fn a_leaked_burst_leaves_the_cursor_at_its_last_publish() {
+fn after_a_leaked_burst_the_producer_pushes_from_its_last_publish() {
     let mut ch = channel::<u64>(4, 1, WaitStrategy::Park); // 16 slots
     let mut producer = ch.register().unwrap();
     let mut sent = 0u64;
@@ -84,9 +84,9 @@ fn a_leaked_burst_leaves_the_cursor_at_its_last_publish() {
             burst.push(sent).unwrap();
             sent += 1;
         }
-        // Leaked: today a burst has nothing to do when it ends, and this
-        // keeps it so (a write-back on drop alone would fail here).
-        #[allow(clippy::forget_non_drop)]
+        // Leaked: the burst never gives the cursor back, so the
+        // producer's next push must take the published `tail` from the
+        // ring (a write-back on drop alone would fail here).
         std::mem::forget(burst);
         for _ in 0..3 {
             producer.push(sent).unwrap();
@@ -115,7 +115,9 @@ fn burst_push_gives_the_value_back_when_full_and_resumes() {
         burst.push(v).unwrap();
     }
     assert_eq!(burst.push(11), Err(PushError::Full(11)));
-    // The burst's borrow ends here: the producer pushes on its own.
+    // Dropped, the burst gives the cursor back: the producer pushes on
+    // its own.
+    drop(burst);
     assert_eq!(producer.push(11), Err(PushError::Full(11)));
     assert_eq!(drain(&mut ch), (3..11).collect::<Vec<_>>());
     producer.push(11).unwrap();
@@ -171,6 +173,90 @@ fn bursts_cross_window_skips_in_order() {
     assert_eq!(ch.try_recv(), Err(TryRecvError::Empty));
 }
 
+/// RB-CUR-1, RB-WIN-1: bursts leaked at every offset of a windowed ring
+/// (4096 slots, windows of 2048), a window's end among them, followed by
+/// the producer's own pushes and reservations: every value arrives once,
+/// in order, and a reservation never starts on a queued value.
+#[test]
+fn leaked_bursts_across_window_ends_leave_no_hole_nor_overwrite() {
+    let mut ch = channel::<u64>(12, 1, WaitStrategy::Park); // 4096 slots of 8 bytes
+    let mut producer = ch.register().unwrap();
+    let (mut sent, mut next) = (0u64, 0u64);
+    let total = scaled(40_000);
+    let mut run = 1u64;
+    while sent < total {
+        let mut burst = producer.burst();
+        for _ in 0..run {
+            match burst.push(sent) {
+                Ok(()) => sent += 1,
+                Err(PushError::Full(_)) => break,
+                Err(PushError::Closed(_)) => panic!("not closed"),
+            }
+        }
+        std::mem::forget(burst);
+        // The producer's own paths after the leak: a push, then a
+        // reservation of a few slots.
+        if producer.push(sent).is_ok() {
+            sent += 1;
+        }
+        if let Some(r) = producer.reserve(3) {
+            let n = r.fill_with(|i| sent + i as u64) as u64;
+            sent += n;
+        }
+        run = run * 5 % 2111 + 1;
+        ch.consume_all(|&v| {
+            assert_eq!(v, next, "lost or repeated value");
+            next += 1;
+        });
+    }
+    assert_eq!(next, sent);
+    assert_eq!(ch.try_recv(), Err(TryRecvError::Empty));
+}
+
+/// RB-CUR-1, RB-DROP-1: a value builder that panics inside a burst, below
+/// the cached limit and at it (where the producer's own path runs), leaves
+/// the producer's cursor where the last publish left it: nothing is
+/// published for the panicking send, and later sends neither overwrite a
+/// queued value nor leave a hole.
+#[test]
+fn a_panic_in_a_burst_send_leaves_the_cursor_true() {
+    let mut ch = channel::<u64>(4, 1, WaitStrategy::Park); // 16 slots
+    let mut producer = ch.register().unwrap();
+    let mut sent = 0u64;
+    let mut seen = Vec::new();
+    for panic_after in [0u64, 3, 15, 16, 17, 31] {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut burst = producer.burst();
+            for i in 0..=panic_after {
+                burst
+                    .send_with(|| {
+                        if i == panic_after {
+                            panic!("builder panics");
+                        }
+                        sent + i
+                    })
+                    .unwrap();
+                if i % 16 == 15 {
+                    // Ring full: make room, so the next send runs the
+                    // producer's own path for a fresh limit.
+                    drop(burst);
+                    seen.extend(drain(&mut ch));
+                    burst = producer.burst();
+                }
+            }
+        }));
+        assert!(outcome.is_err(), "the builder panicked");
+        sent += panic_after;
+        seen.extend(drain(&mut ch));
+        for _ in 0..5 {
+            producer.push(sent).unwrap();
+            sent += 1;
+        }
+        seen.extend(drain(&mut ch));
+    }
+    assert_eq!(seen, (0..sent).collect::<Vec<_>>());
+}
+
 /// CH-CLOSE-1: after `close`, a burst's `send` and `push` fail with the
 /// value back, and every value whose send succeeded is received.
 #[test]
@@ -184,6 +270,7 @@ fn a_closed_channel_gives_burst_values_back() {
     ch.close();
     assert_eq!(burst.send(5), Err(SendError(5)));
     assert_eq!(burst.push(6), Err(PushError::Closed(6)));
+    drop(burst);
     assert_eq!(producer.push(7), Err(PushError::Closed(7)));
     assert_eq!(drain(&mut ch), (0..5).collect::<Vec<_>>());
     assert_eq!(ch.recv(), Err(RecvError));

@@ -15,15 +15,15 @@ use crate::sync::AtomicU8;
 /// A send through `&Producer` reads its ring's cursor from the handle and
 /// writes it back, so in a loop of sends each one waits for the store of
 /// the one before (a store-to-load round trip through memory, several
-/// cycles). A burst borrows the producer mutably, so nothing else can
-/// push meanwhile, and keeps the cursor in its own fields, which the
-/// compiler keeps in registers across the loop: on single `u64` values a
-/// loop of burst sends ran 1.1–1.4× a loop of [`Producer::send`], with
-/// one producer and with eight (BENCHMARKS.md, the `ringmpsc-burst` row).
+/// cycles), and makes three stores where the ring needs two (the slot and
+/// the published `tail`). A burst borrows the producer mutably, so
+/// nothing else can push meanwhile, and is lent the cursor, which the
+/// compiler keeps in registers across the loop; it gives the cursor back
+/// when it is dropped.
 ///
-/// The producer's cursor is written on every send (a store, never read
-/// back in the loop), so a burst that is leaked rather than dropped
-/// leaves nothing to repair (RB-CUR-1).
+/// A burst that is leaked rather than dropped leaves nothing unsound
+/// behind: the producer's next push finds the cursor at its lent limit
+/// and takes it from the ring (RB-CUR-1).
 ///
 /// While a burst lives, its producer cannot push on its own:
 ///
@@ -59,24 +59,31 @@ pub struct Burst<'p, T> {
     producer: &'p Producer<T>,
     ring: RingRef<'p, T>,
     signal: &'p AtomicU8,
-    /// The producer's cursor, kept here: `tail == limit` sends through the
-    /// producer's own path, which loads `head` (and may wait).
+    /// The producer's cursor, lent to the burst: `tail == limit` sends
+    /// through the producer's own path, which loads `head` (and may wait),
+    /// with the cursor given back for the call.
     tail: u64,
     limit: u64,
+    /// Whether the burst holds the cursor: not while the producer's own
+    /// path runs, so that a panic there leaves the cursor as that path
+    /// left it.
+    lent: bool,
 }
 
 impl<'p, T> Burst<'p, T> {
     /// The burst of `producer`, borrowed mutably for its whole life, so
-    /// that no other push moves the cursor it keeps (RB-UNIQ-1).
+    /// that no other push moves the cursor it is lent (RB-UNIQ-1,
+    /// RB-CUR-1).
     pub(super) fn new(producer: &'p mut Producer<T>) -> Self {
         let producer: &'p Producer<T> = producer;
-        let (tail, limit) = producer.cursor_position();
+        let (tail, limit) = producer.lend_cursor();
         Burst {
             producer,
             ring: producer.ring(),
             signal: producer.signal(),
             tail,
             limit,
+            lent: true,
         }
     }
 
@@ -100,8 +107,9 @@ impl<'p, T> Burst<'p, T> {
     #[inline(always)]
     pub fn send_with<F: FnOnce() -> T>(&mut self, make: F) -> Result<(), SendError<T>> {
         if self.tail == self.limit {
-            let (result, tail, limit) = send_slow(self.producer, make);
-            (self.tail, self.limit) = (tail, limit);
+            self.lent = false;
+            let (result, tail, limit) = send_slow(self.producer, (self.tail, self.limit), make);
+            (self.tail, self.limit, self.lent) = (tail, limit, true);
             return result;
         }
         let published = self.publish_free(make);
@@ -120,8 +128,9 @@ impl<'p, T> Burst<'p, T> {
     #[inline(always)]
     pub fn push(&mut self, value: T) -> Result<(), PushError<T>> {
         if self.tail == self.limit {
-            let (result, tail, limit) = push_slow(self.producer, value);
-            (self.tail, self.limit) = (tail, limit);
+            self.lent = false;
+            let (result, tail, limit) = push_slow(self.producer, (self.tail, self.limit), value);
+            (self.tail, self.limit, self.lent) = (tail, limit, true);
             return result;
         }
         let published = self.publish_free(move || value);
@@ -132,24 +141,22 @@ impl<'p, T> Burst<'p, T> {
     }
 
     /// Below the cached limit: writes and publishes the slot of `tail`,
-    /// keeps the producer's cursor true, and returns the signal byte the
+    /// moves the lent cursor past it, and returns the signal byte the
     /// publish loaded.
     #[inline(always)]
     fn publish_free<F: FnOnce() -> T>(&mut self, make: F) -> Published {
         let tail = self.tail;
         let signal = self.signal;
         // SAFETY: RB-UNIQ-1, RB-CUR-1: the burst borrows the producer
-        // mutably for its whole life, and the producer is its ring's only
-        // producer; RB-OWN-1: `tail < limit`, the cursor's cached limit,
-        // so the slot of `tail` is free and no skip comes first; `signal`
-        // is the channel's, which every closer of this ring raises.
+        // mutably for its whole life, the producer is its ring's only
+        // producer, and the burst holds its cursor; RB-OWN-1: `tail <
+        // limit`, the cursor's cached limit, so the slot of `tail` is free
+        // and no skip comes first; `signal` is the channel's, which every
+        // closer of this ring raises.
         let published = unsafe { self.ring.publish_free(tail, make, || signal) };
+        // RB-CUR-1: only the burst's copy moves; the producer's cursor
+        // waits at its lent limit until the burst gives it back.
         self.tail = tail + 1;
-        // RB-CUR-1: the producer's cursor stays true, a store per send
-        // that nothing in the loop reads back. (Written back only when the
-        // burst ends instead, a leaked burst would leave it behind the
-        // published `tail`; the store costs about 6 % of a loop of sends.)
-        self.producer.set_cursor_tail(tail + 1);
         published
     }
 
@@ -158,37 +165,64 @@ impl<'p, T> Burst<'p, T> {
     /// cursor back.
     #[inline(always)]
     fn after_signal(&mut self, published: Published) -> Result<(), T> {
-        let (result, tail, limit) = after_signal_slow(self.producer, published);
-        (self.tail, self.limit) = (tail, limit);
+        self.lent = false;
+        let (result, tail, limit) = after_signal_slow(self.producer, (self.tail, self.limit), published);
+        (self.tail, self.limit, self.lent) = (tail, limit, true);
         result
     }
 }
 
-/// Out of line and given the producer, not the burst: the burst's fields
-/// stay in registers (a burst passed by reference would live in memory).
+impl<T> Drop for Burst<'_, T> {
+    /// Gives the cursor back to the producer (RB-CUR-1).
+    fn drop(&mut self) {
+        if self.lent {
+            self.producer.give_back_cursor(self.tail, self.limit);
+        }
+    }
+}
+
+/// Out of line and given the producer and the burst's copy of the cursor,
+/// not the burst: the burst's fields stay in registers (a burst passed by
+/// reference would live in memory). Runs the producer's own path with the
+/// cursor given back, then lends it again (RB-CUR-1).
 #[cold]
 #[inline(never)]
-fn send_slow<T, F: FnOnce() -> T>(producer: &Producer<T>, make: F) -> (Result<(), SendError<T>>, u64, u64) {
+fn send_slow<T, F: FnOnce() -> T>(
+    producer: &Producer<T>,
+    (tail, limit): (u64, u64),
+    make: F,
+) -> (Result<(), SendError<T>>, u64, u64) {
+    producer.give_back_cursor(tail, limit);
     let result = producer.send_with(make);
-    let (tail, limit) = producer.cursor_position();
+    let (tail, limit) = producer.lend_cursor();
     (result, tail, limit)
 }
 
 /// As [`send_slow`], for a push.
 #[cold]
 #[inline(never)]
-fn push_slow<T>(producer: &Producer<T>, value: T) -> (Result<(), PushError<T>>, u64, u64) {
+fn push_slow<T>(
+    producer: &Producer<T>,
+    (tail, limit): (u64, u64),
+    value: T,
+) -> (Result<(), PushError<T>>, u64, u64) {
+    producer.give_back_cursor(tail, limit);
     let result = producer.push(value);
-    let (tail, limit) = producer.cursor_position();
+    let (tail, limit) = producer.lend_cursor();
     (result, tail, limit)
 }
 
 /// As [`send_slow`], after a publish that saw a bit raised in the signal.
 #[cold]
 #[inline(never)]
-fn after_signal_slow<T>(producer: &Producer<T>, published: Published) -> (Result<(), T>, u64, u64) {
+fn after_signal_slow<T>(
+    producer: &Producer<T>,
+    (tail, limit): (u64, u64),
+    published: Published,
+) -> (Result<(), T>, u64, u64) {
+    producer.give_back_cursor(tail, limit);
     let result = producer.settle_published(published);
-    let (tail, limit) = producer.cursor_position();
+    let (tail, limit) = producer.lend_cursor();
     (result, tail, limit)
 }
 

@@ -207,17 +207,18 @@ impl<T> Producer<T> {
         Burst::new(self)
     }
 
-    /// The cursor's `tail` and cached limit.
+    /// Lends the cursor to a [`Burst`]: its `tail` and cached limit, the
+    /// limit left at the `tail` (RB-CUR-1).
     #[inline(always)]
-    pub(super) fn cursor_position(&self) -> (u64, u64) {
-        self.cursor.position()
+    pub(super) fn lend_cursor(&self) -> (u64, u64) {
+        self.cursor.lend()
     }
 
-    /// Moves the cursor's `tail` after a [`Burst`] published below the
-    /// cached limit.
+    /// Takes the cursor back from a [`Burst`] at the `tail` it published
+    /// last and the limit it kept (RB-CUR-1).
     #[inline(always)]
-    pub(super) fn set_cursor_tail(&self, tail: u64) {
-        self.cursor.advance_to(tail);
+    pub(super) fn give_back_cursor(&self, tail: u64, limit: u64) {
+        self.cursor.give_back(tail, limit);
     }
 
     /// The producer's number, unique among live producers of the channel

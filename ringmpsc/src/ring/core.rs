@@ -317,6 +317,29 @@ impl ProducerCursor {
         (self.tail.get(), self.limit.get())
     }
 
+    /// Lends the cursor to a caller that keeps it in its registers over a
+    /// run of pushes (`Burst`), which gives it back with
+    /// [`give_back`](Self::give_back): returns its `tail` and cached
+    /// `limit`, and leaves the `limit` at the `tail`. So a push through
+    /// this cursor before it is given back, as after a lender that was
+    /// leaked, finds no room below the limit and takes the slow path,
+    /// which takes the published `tail` (RB-CUR-1, `make_room`).
+    #[inline(always)]
+    pub(crate) fn lend(&self) -> (u64, u64) {
+        let (tail, limit) = self.position();
+        self.limit.set(tail);
+        (tail, limit)
+    }
+
+    /// Takes back a [`lent`](Self::lend) cursor at `tail`, the published
+    /// `tail`, with the cached `limit` the lender kept (RB-CUR-1, RB-SEQ-1).
+    #[inline(always)]
+    pub(crate) fn give_back(&self, tail: u64, limit: u64) {
+        debug_assert!(tail <= limit, "RB-SEQ-1");
+        self.tail.set(tail);
+        self.limit.set(limit);
+    }
+
     /// Moves `tail` past a slot published with
     /// [`RingRef::publish_free`] (RB-SEQ-1: below the cached limit).
     #[inline(always)]
@@ -453,7 +476,14 @@ struct Room {
 #[cold]
 #[inline(never)]
 fn make_room(header: &RingHeader, capacity: u64, window: u64, cursor: &ProducerCursor, wanted: u64) -> Room {
-    let tail = cursor.tail.get();
+    // RB-CUR-1: the published `tail` is the cursor's own, unless a burst
+    // that was lent the cursor was leaked: its pushes moved only the
+    // published one, and the `limit` it left sends every push here.
+    // Relaxed: only this producer stores `tail`, so the load returns its
+    // own last store.
+    let tail = header.producer.tail.load(Ordering::Relaxed);
+    debug_assert!(tail >= cursor.tail.get(), "RB-CUR-1");
+    cursor.tail.set(tail);
     let mask = capacity - 1;
     // Acquire: pairs with the Release store of `head` in `Batch::drop`; the
     // consumer's reads of the slots we are about to reuse happen before our
