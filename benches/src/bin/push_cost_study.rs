@@ -3,9 +3,14 @@
 //! `ringmpsc`'s `send` does that it does not ([`PushExtras`]: the load of
 //! the channel's `signal` after each publish, and the cursor kept behind
 //! `&self`), beside `ringmpsc`'s `spsc_single` rows, rounds interleaved.
-//! Every round is divided by the ideal ring's in that round, and every
-//! round is printed too: on a host whose speed changes between spells,
-//! the rows' order can change with it.
+//! Every round is divided by the ideal ring's in that round, every other
+//! round runs the rows in reverse, and every round is printed too: on a
+//! host whose speed changes between spells, the rows' order can change
+//! with it.
+//!
+//! Where the linker puts each loop moves its rate by up to 1.4× here
+//! (BENCHMARKS.md); built with `RUSTFLAGS="-C llvm-args=-align-loops=64"`
+//! every loop starts on a cache line and the rows keep their order.
 //!
 //! `cargo run --release -p ringmpsc-benches --bin push_cost_study -- [ROUNDS [SLOTS]]`
 
@@ -76,18 +81,26 @@ fn main() {
     );
     for round in 0..rounds {
         eprint!("\rround {}/{rounds}", round + 1);
-        for (i, extras) in EXTRAS.iter().enumerate() {
-            let sample = ideal_single_with_extras::<Small>(slots, params.messages, variant, *extras);
-            assert!(sample.exact(), "{} lost messages", extras.label());
-            rates[i].push(sample.rate() / 1e6);
+        // Every other round runs the rows in reverse, so that a spell of
+        // the host starting within a round does not always favour the
+        // same rows.
+        let mut order: Vec<usize> = (0..labels.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
         }
-        for (i, case) in libraries.iter().enumerate() {
-            match (case.run)(&params) {
-                Some(Outcome::Rate(sample)) if sample.exact() => {
-                    rates[EXTRAS.len() + i].push(sample.rate() / 1e6)
+        for row in order {
+            let rate = match EXTRAS.get(row) {
+                Some(extras) => {
+                    let sample = ideal_single_with_extras::<Small>(slots, params.messages, variant, *extras);
+                    assert!(sample.exact(), "{} lost messages", extras.label());
+                    sample.rate()
                 }
-                _ => panic!("spsc_single / {} was not exact", case.library),
-            }
+                None => match (libraries[row - EXTRAS.len()].run)(&params) {
+                    Some(Outcome::Rate(sample)) if sample.exact() => sample.rate(),
+                    _ => panic!("spsc_single / {} was not exact", labels[row]),
+                },
+            };
+            rates[row].push(rate / 1e6);
         }
         eprint!("\r");
         println!(
