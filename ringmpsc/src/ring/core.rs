@@ -310,8 +310,7 @@ impl ProducerCursor {
         }
     }
 
-    /// Its `tail` and cached `limit`, for a caller that keeps them in
-    /// registers over a run of pushes (`Burst`).
+    /// Its `tail` and cached `limit` (what [`lend`](Self::lend) hands out).
     #[inline(always)]
     pub(crate) fn position(&self) -> (u64, u64) {
         (self.tail.get(), self.limit.get())
