@@ -88,6 +88,12 @@ fn after_a_leaked_burst_the_producer_pushes_from_its_last_publish() {
         // producer's next push must take the published `tail` from the
         // ring (a write-back on drop alone would fail here).
         std::mem::forget(burst);
+        // A reservation of no slots reads the cursor as the burst left
+        // it and has nothing to publish.
+        let empty = producer
+            .reserve(0)
+            .map(|r| r.fill_with(|_| unreachable!("no slot")));
+        assert_eq!(empty, Some(0));
         for _ in 0..3 {
             producer.push(sent).unwrap();
             sent += 1;
