@@ -179,6 +179,28 @@ fn bursts_cross_window_skips_in_order() {
     assert_eq!(ch.try_recv(), Err(TryRecvError::Empty));
 }
 
+/// RB-CUR-1: a burst taken right after a leaked one, with no push of the
+/// producer's own in between, is lent the cursor the leak left behind:
+/// its first send takes the published `tail`, and nothing is overwritten
+/// or skipped; across wraps of a ring of 16 slots.
+#[test]
+fn a_burst_after_a_leaked_burst_sends_from_the_last_publish() {
+    let mut ch = channel::<u64>(4, 1, WaitStrategy::Park); // 16 slots
+    let mut producer = ch.register().unwrap();
+    let mut sent = 0u64;
+    let mut seen = Vec::new();
+    for round in 0..20 {
+        let mut burst = producer.burst();
+        for _ in 0..(round % 7) + 1 {
+            burst.push(sent).unwrap();
+            sent += 1;
+        }
+        std::mem::forget(burst);
+        seen.extend(drain(&mut ch));
+    }
+    assert_eq!(seen, (0..sent).collect::<Vec<_>>());
+}
+
 /// RB-CUR-1, RB-WIN-1: bursts leaked at every offset of a windowed ring
 /// (4096 slots, windows of 2048), a window's end among them, followed by
 /// the producer's own pushes and reservations: every value arrives once,
