@@ -26,14 +26,17 @@ pub const MAX_PRODUCERS: usize = 128;
 /// L1 cache most likely moves its lines between the two cores' closest
 /// caches, a large one through slower ones. On a 2-vCPU AMD EPYC guest an
 /// ideal SPSC ring of 2048 `u64` slots (16 KiB) ran single items at 1.3×
-/// and batches of 64 at 2.2× the same ring with 16384 slots (the
-/// repository's `benchmarks/history.md`). So a large ring keeps its
-/// producer to its first 16 KiB of slots (its window) while the consumer
+/// the same ring with 16384 slots (the repository's
+/// `benchmarks/history.md`). So a large ring keeps a producer of single
+/// values to its first 16 KiB of slots (its window) while the consumer
 /// keeps up: at the window's end, a producer that finds the ring empty
 /// goes back to the first slot, and only a backlog takes it further. A
 /// large ring then costs little while idle and absorbs a burst when one
-/// comes; it always holds its whole capacity. Large messages can go the
-/// other way: on that host 96-byte messages ran 2.3–4× faster on rings of
+/// comes; it always holds its whole capacity. Reservations of 64 slots or
+/// more are not held to the window: the wait for an empty ring at each
+/// window's end cost batches more than the small ring saved them
+/// (batches of 64 `u64` ran 1.08× and 1.13× without it). Large messages
+/// can go the other way: on that host 96-byte messages ran 2.3–4× faster on rings of
 /// 16384 or 65536 slots (1.5 and 6 MiB) than on rings of 4096 (384 KiB),
 /// single producer or four.
 /// Measure on your machine: the `ring_size_study` benchmark runs both. The

@@ -628,6 +628,66 @@ fn a_ring_kept_empty_reuses_its_first_slots_and_keeps_its_capacity() {
     assert_eq!(metrics.messages_received, u64::from(sent));
 }
 
+/// RB-WIN-1: a reservation of 64 slots or more is not held to the window.
+/// A producer of such batches whose consumer keeps the ring empty runs
+/// through every slot of the ring, where one of single values goes back to
+/// the first slots at the window's end; either way every value comes out
+/// once, in order, and after the batches the ring still takes its whole
+/// capacity.
+#[test]
+fn batch_reservations_are_not_held_to_the_window() {
+    /// The furthest slot reached by `laps` laps of reservations of `batch`
+    /// slots on a ring of 4096 `u64` (a window of 2048), each consumed at
+    /// once; checks every value and the capacity after them.
+    fn furthest_slot(batch: usize, laps: usize) -> usize {
+        let mut r = Ring::<u64>::new(Config::new(12, 1, false)).unwrap();
+        let capacity = r.capacity();
+        let base = {
+            let mut reservation = r.reserve(0).unwrap();
+            reservation.as_mut_slice().as_ptr().cast::<u64>()
+        };
+        let (mut sent, mut furthest) = (0u64, 0usize);
+        for _ in 0..laps * capacity / batch {
+            let mut reservation = r.reserve(batch).unwrap();
+            assert_eq!(reservation.len(), batch, "an empty ring has room for the batch");
+            let at = reservation.as_mut_slice().as_ptr().cast::<u64>();
+            // SAFETY: STORAGE-1: both point into the ring's one buffer.
+            let slot = unsafe { at.offset_from(base) } as usize;
+            furthest = furthest.max(slot + batch - 1);
+            assert_eq!(reservation.fill_with(|i| sent + i as u64), batch);
+            let mut got = Vec::new();
+            r.consume_batch(|v| got.push(*v));
+            assert!(
+                got.iter().copied().eq(sent..sent + batch as u64),
+                "in order, once each"
+            );
+            sent += batch as u64;
+        }
+        let mut queued = 0;
+        while r.push(sent + queued).is_ok() {
+            queued += 1;
+        }
+        assert_eq!(queued, capacity as u64, "the ring still takes its whole capacity");
+        let mut next = sent;
+        r.consume_batch(|v| {
+            assert_eq!(*v, next);
+            next += 1;
+        });
+        assert_eq!(next, sent + queued);
+        furthest
+    }
+    assert_eq!(
+        furthest_slot(64, 3),
+        4095,
+        "batches of 64 run through the whole ring"
+    );
+    assert_eq!(
+        furthest_slot(1, 3),
+        2047,
+        "single values stay in the first window"
+    );
+}
+
 /// Minor page faults taken by the calling thread so far (Linux).
 #[cfg(target_os = "linux")]
 fn minor_faults() -> u64 {
