@@ -36,9 +36,9 @@ pub const MAX_PRODUCERS: usize = 128;
 /// more are not held to the window: the wait for an empty ring at each
 /// window's end cost batches more than the small ring saved them
 /// (batches of 64 `u64` ran 1.08× and 1.13× without it). Large messages
-/// can go the other way: on that host 96-byte messages ran 2.3–4× faster on rings of
-/// 16384 or 65536 slots (1.5 and 6 MiB) than on rings of 4096 (384 KiB),
-/// single producer or four.
+/// can go the other way: on that host 96-byte messages ran 2.3–4× faster
+/// on rings of 16384 or 65536 slots (1.5 and 6 MiB) than on rings of 4096
+/// (384 KiB), single producer or four.
 /// Measure on your machine: the `ring_size_study` benchmark runs both. The
 /// default's 64 Ki slots favour absorbing bursts.
 ///

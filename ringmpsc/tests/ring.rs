@@ -677,12 +677,12 @@ fn batch_reservations_are_not_held_to_the_window() {
         furthest
     }
     assert_eq!(
-        furthest_slot(64, 3),
+        furthest_slot(64, 2),
         4095,
         "batches of 64 run through the whole ring"
     );
     assert_eq!(
-        furthest_slot(1, 3),
+        furthest_slot(1, 2),
         2047,
         "single values stay in the first window"
     );
