@@ -408,6 +408,14 @@ impl<T> Producer<T> {
     /// Reserves up to `n` contiguous slots for zero-copy writes (fewer at
     /// the wrap point); `None` when the ring is full or closed. `n == 0`
     /// gives an empty reservation.
+    // Inlined, with the reservation's methods: out of line, the
+    // reservation came back through memory and was copied on with wider
+    // loads than the stores that wrote it, which the CPU cannot forward;
+    // each such load waited for the store buffer to drain, full of slot
+    // writes waiting for lines the consumer holds. Inlined, it stays in
+    // registers: `spsc_batch64` 1.56x, batches of 8 1.57x (`profile`,
+    // alternated rounds).
+    #[inline]
     pub fn reserve(&mut self, n: usize) -> Option<Reservation<'_, T>> {
         let after_publish = self.wake_target().map(|n| n as &dyn AfterPublish);
         // SAFETY: RB-UNIQ-1: `&mut self` of the ring's only producer, held
@@ -436,6 +444,7 @@ impl<T> Producer<T> {
     /// channel.consume_all(|v| seen.push(*v));
     /// assert!(seen.into_iter().eq(0..10));
     /// ```
+    #[inline]
     pub fn reserve_with_backoff(&mut self, n: usize) -> Option<Reservation<'_, T>> {
         if n == 0 {
             // Zero slots need no room: an empty reservation, unless closed.

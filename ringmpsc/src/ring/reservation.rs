@@ -125,6 +125,7 @@ impl<'a, T> Reservation<'a, T> {
     /// # Safety
     /// Every slot of [`as_mut_slice`](Self::as_mut_slice) must have been
     /// initialised.
+    #[inline]
     pub unsafe fn commit(self) -> usize {
         let len = self.slots.len();
         // SAFETY: RB-PUB-1: the caller promises all `len` slots are written.
@@ -138,6 +139,7 @@ impl<'a, T> Reservation<'a, T> {
     /// # Safety
     /// The first `k` slots of [`as_mut_slice`](Self::as_mut_slice) must have
     /// been initialised.
+    #[inline]
     pub unsafe fn commit_n(self, k: usize) -> usize {
         let k = k.min(self.slots.len());
         if k == 0 {
@@ -170,6 +172,7 @@ impl<'a, T> Reservation<'a, T> {
     ///
     /// If `f` panics, the values written so far are dropped and nothing is
     /// published.
+    #[inline]
     pub fn fill_with<F: FnMut(usize) -> T>(self, mut f: F) -> usize {
         self.fill(|i| Some(f(i)))
     }
@@ -177,6 +180,7 @@ impl<'a, T> Reservation<'a, T> {
     /// Moves values from `iter` into the slots until either runs out, then
     /// publishes them; returns how many were published (see
     /// [`fill_with`](Self::fill_with) for a close in between).
+    #[inline]
     pub fn write_iter<I: IntoIterator<Item = T>>(self, iter: I) -> usize {
         let mut iter = iter.into_iter();
         self.fill(|_| iter.next())
@@ -185,6 +189,7 @@ impl<'a, T> Reservation<'a, T> {
     /// Copies `min(len, src.len())` values from `src` and publishes them;
     /// returns the count published (0 if the channel was closed since the
     /// reservation was taken).
+    #[inline]
     pub fn copy_from_slice(self, src: &[T]) -> usize
     where
         T: Copy,
@@ -192,6 +197,9 @@ impl<'a, T> Reservation<'a, T> {
         self.fill(|i| src.get(i).copied())
     }
 
+    // Inlined, as every method that takes the reservation by value: see
+    // `Producer::reserve`.
+    #[inline]
     fn fill(self, mut next: impl FnMut(usize) -> Option<T>) -> usize {
         let mut written = Written {
             slots: self.slots,
