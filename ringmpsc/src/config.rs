@@ -32,10 +32,11 @@ pub const MAX_PRODUCERS: usize = 128;
 /// keeps up: at the window's end, a producer that finds the ring empty
 /// goes back to the first slot, and only a backlog takes it further. A
 /// large ring then costs little while idle and absorbs a burst when one
-/// comes; it always holds its whole capacity. Reservations of 64 slots or
+/// comes; it always holds its whole capacity. Reservations of 8 slots or
 /// more are not held to the window: the wait for an empty ring at each
 /// window's end cost batches more than the small ring saved them
-/// (batches of 64 `u64` ran 1.08× and 1.13× without it). Large messages
+/// (batches of 8 to 64 `u64` ran 1.08–1.15× without it; batches of 2 and
+/// 4 ran as fast either way). Large messages
 /// can go the other way: on that host 96-byte messages ran 2.3–4× faster
 /// on rings of 16384 or 65536 slots (1.5 and 6 MiB) than on rings of 4096
 /// (384 KiB), single producer or four.

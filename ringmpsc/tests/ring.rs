@@ -628,7 +628,7 @@ fn a_ring_kept_empty_reuses_its_first_slots_and_keeps_its_capacity() {
     assert_eq!(metrics.messages_received, u64::from(sent));
 }
 
-/// RB-WIN-1: a reservation of 64 slots or more is not held to the window.
+/// RB-WIN-1: a reservation of 8 slots or more is not held to the window.
 /// A producer of such batches whose consumer keeps the ring empty runs
 /// through every slot of the ring, where one of single values goes back to
 /// the first slots at the window's end; either way every value comes out
@@ -685,6 +685,8 @@ fn batch_reservations_are_not_held_to_the_window() {
         255,
         "batches of 64 run through the whole ring"
     );
+    assert_eq!(furthest_slot(8, 2), 255, "so do batches of 8");
+    assert_eq!(furthest_slot(4, 2), 63, "batches of 4 stay in the first window");
     assert_eq!(furthest_slot(1, 2), 63, "single values stay in the first window");
 }
 

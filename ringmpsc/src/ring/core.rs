@@ -423,8 +423,10 @@ pub(crate) fn window<T>(capacity: u64) -> u64 {
 /// and 7 alternated rounds; with it, `perf` put about a tenth of the
 /// producer's time in `await_drain`), and the ideal ring moved chunks of
 /// 64 faster on 16384 slots than on 2048 (`limit_study`: 1310 against
-/// 1148 M msg/s).
-const UNWINDOWED_FROM: u64 = 64;
+/// 1148 M msg/s). Batches of 8, 16 and 32 ran 1.13–1.15× without it (the
+/// same workload, 8 alternated rounds each); batches of 2 and 4 ran level
+/// (0.98× and 1.04×, 15 rounds), so they keep the window.
+const UNWINDOWED_FROM: u64 = 8;
 
 /// The window a request for `wanted` slots of a ring of `capacity` slots
 /// of `T` is held to: the ring's [`window`], or none (the capacity) for a
