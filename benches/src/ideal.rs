@@ -130,9 +130,10 @@ pub enum Write {
     /// Each value is made in its slot.
     Direct,
     /// The chunk is made in a buffer of the producer's first, then copied
-    /// into the slots with `copy_from_slice` (`memcpy`), as a user of a
-    /// slice API (`ringmpsc`'s reservation, `rtrb`'s
-    /// `push_partial_slice`) does, and as the batch rows do.
+    /// into the slots, as a user of a slice API (`ringmpsc`'s reservation,
+    /// `rtrb`'s `push_partial_slice`) does, and as the batch rows do: in
+    /// one `memcpy`, or for runs over a kilobyte as `ringmpsc`'s
+    /// `copy_from_slice` copies them (`copy_asking_ahead`).
     Copy,
 }
 
@@ -464,13 +465,7 @@ fn ideal_ring_run<M: Msg>(
                         // writes it; `UnsafeCell<MaybeUninit<M>>` has `M`'s
                         // layout, the run holds `now.len()` of them, and
                         // `staging` is not the ring.
-                        unsafe {
-                            std::ptr::copy_nonoverlapping(
-                                now.as_ptr(),
-                                UnsafeCell::raw_get(run.as_ptr()).cast::<M>(),
-                                now.len(),
-                            )
-                        };
+                        unsafe { copy_asking_ahead(now, UnsafeCell::raw_get(run.as_ptr()).cast::<M>()) };
                         staged = rest;
                     }
                 } else if n == 1 {
@@ -668,6 +663,45 @@ impl<M> Prefetch<M> {
     /// How many slots ahead of `tail` the prefetched line starts (1024
     /// bytes, as ringmpsc's push).
     const AHEAD: u64 = max1(1024 / Self::SIZE);
+}
+
+/// Runs of more than this many bytes are copied a chunk at a time, with
+/// the lines [`COPY_AHEAD`] bytes past each chunk asked for first: what
+/// ringmpsc's `Reservation::copy_from_slice` does (its figures are there).
+const COPY_CHUNK: usize = 1024;
+/// See [`COPY_CHUNK`].
+const COPY_AHEAD: usize = 4096;
+
+/// Copies `src` to `dst` as ringmpsc's long copies do: in one go up to
+/// [`COPY_CHUNK`] bytes, else a chunk at a time, each preceded by the
+/// write prefetch of the lines up to [`COPY_AHEAD`] bytes past it.
+///
+/// # Safety
+/// `dst` is valid for writes of `src.len()` values and does not overlap
+/// `src`.
+unsafe fn copy_asking_ahead<M: Copy>(src: &[M], dst: *mut M) {
+    let bytes = std::mem::size_of_val(src);
+    let (from, to) = (src.as_ptr().cast::<u8>(), dst.cast::<u8>());
+    let (mut done, mut asked) = (0, COPY_CHUNK);
+    while done < bytes {
+        let end = if bytes <= COPY_CHUNK {
+            bytes
+        } else {
+            (done + COPY_CHUNK).min(bytes)
+        };
+        let ask_until = if bytes <= COPY_CHUNK {
+            0
+        } else {
+            (end + COPY_AHEAD).min(bytes)
+        };
+        while asked < ask_until {
+            prefetch_write(to.wrapping_add(asked));
+            asked += 64;
+        }
+        // SAFETY: the caller's promise; `done..end` is inside both.
+        unsafe { std::ptr::copy_nonoverlapping(from.add(done), to.add(done), end - done) };
+        done = end;
+    }
 }
 
 const fn max1(n: usize) -> u64 {

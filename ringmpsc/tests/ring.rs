@@ -77,6 +77,40 @@ fn wrap_around_reservations_on_tiny_rings() {
     }
 }
 
+/// RB-PUB-1, RESV-1: `copy_from_slice` of more than a kilobyte (copied a
+/// chunk at a time, the lines ahead asked for) writes every byte of every
+/// value, also where a chunk ends inside a value, stops at the reservation's
+/// end (the wrap point) and publishes exactly what it copied.
+#[test]
+fn long_copies_from_slices_publish_every_value_whole() {
+    /// 96 bytes: 1024-byte chunks end inside values.
+    type Wide = [u32; 24];
+    let wide = |i: u32| -> Wide { std::array::from_fn(|k| i * 100 + k as u32) };
+
+    let mut r = ring::<u64>(10);
+    let values: Vec<u64> = (0..1000).map(|i| i * 7 + 1).collect();
+    let mut sent = 0;
+    // 1000 values, then 1000 more that reach the wrap point at 1024.
+    for _ in 0..2 {
+        let res = r.reserve(values.len()).unwrap();
+        let expected = res.len().min(values.len());
+        assert_eq!(res.copy_from_slice(&values), expected);
+        let mut got = Vec::new();
+        r.consume_batch(|v| got.push(*v));
+        assert_eq!(got, values[..expected], "every value, whole and in order");
+        sent += expected;
+    }
+    assert_eq!(sent, 1000 + 24, "the second copy stopped at the wrap point");
+
+    let mut r = ring::<Wide>(6);
+    let values: Vec<Wide> = (0..50).map(wide).collect();
+    let res = r.reserve(50).unwrap();
+    assert_eq!(res.copy_from_slice(&values), 50);
+    let mut got = Vec::new();
+    r.consume_batch(|v| got.push(*v));
+    assert_eq!(got, values);
+}
+
 /// RB-PUB-1: the safe helpers publish exactly what they wrote.
 #[test]
 fn safe_fill_helpers_publish_only_written_slots() {

@@ -1506,7 +1506,7 @@ const fn stages<T>() -> bool {
 
 /// The cache line size assumed by [`RingRef::prefetch_ahead`] and the
 /// early release (RB-REL-1) (x86-64 and most ARM cores).
-const CACHE_LINE: usize = 64;
+pub(crate) const CACHE_LINE: usize = 64;
 
 /// How many slots of `T` a cache line holds (at least one): a constant for
 /// each `T`.

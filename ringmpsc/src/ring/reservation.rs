@@ -24,6 +24,15 @@ pub(crate) trait AfterPublish {
     fn after_publish(&self, fenced: bool);
 }
 
+/// The bytes [`Reservation::copy_from_slice`] copies at a time when it
+/// copies more than this; up to this, it copies in one go.
+const COPY_CHUNK: usize = 1024;
+
+/// How far past the chunk it copies [`Reservation::copy_from_slice`] asks
+/// for the slots' lines (HINT-1).
+#[cfg(not(loom))]
+const COPY_AHEAD: usize = 4096;
+
 /// Slots reserved on a ring, published when committed or filled.
 ///
 /// Dropping a reservation publishes nothing (values written through
@@ -194,7 +203,64 @@ impl<'a, T> Reservation<'a, T> {
     where
         T: Copy,
     {
-        self.fill(|i| src.get(i).copied())
+        let count = self.slots.len().min(src.len());
+        if cfg!(loom) || count * std::mem::size_of::<T>() <= COPY_CHUNK {
+            return self.fill(|i| src.get(i).copied());
+        }
+        self.copy_ahead_of_stores(&src[..count]);
+        // SAFETY: RB-PUB-1: the first `count` slots were just written.
+        unsafe { self.commit_n(count) }
+    }
+
+    /// Copies `src` (at most [`len`](Self::len) values) into the first
+    /// slots, [`COPY_CHUNK`] bytes at a time, asking for the lines of the
+    /// slots up to [`COPY_AHEAD`] bytes past each chunk for writing first
+    /// (HINT-1). A reserved slot was last read by the consumer, on another
+    /// core, so each line's first store waits for the line to come over;
+    /// one long `memmove` asks for only as many lines as its stores in
+    /// flight. Batches of 4096 `u64` (32 KiB, `spsc_batch4096`, alternated
+    /// rounds) ran 1.20× one `memmove` (15 rounds, min 1.11) and 1.07×
+    /// rtrb (12). Asking 4 KiB ahead ran 1.22× asking 1 KiB ahead, 2 KiB
+    /// 1.10×; 8 KiB ran as 4 KiB and 16 KiB 0.97× it (15 rounds each); the
+    /// chunks without the asks ran 0.90× the chunks with them, 1 KiB ahead.
+    #[cfg(not(loom))]
+    #[inline]
+    fn copy_ahead_of_stores(&self, src: &[T])
+    where
+        T: Copy,
+    {
+        debug_assert!(src.len() <= self.slots.len(), "RESV-1");
+        let bytes = std::mem::size_of_val(src);
+        let from = src.as_ptr().cast::<u8>();
+        let to = crate::sync::UnsafeCell::slice_ptr(self.slots).cast::<u8>();
+        // The first chunk's lines are not asked for: its stores come first.
+        let (mut done, mut asked) = (0, COPY_CHUNK);
+        while done < bytes {
+            let end = (done + COPY_CHUNK).min(bytes);
+            let ask_until = (end + COPY_AHEAD).min(bytes);
+            while asked < ask_until {
+                // `wrapping_add`: a hint may name any address (HINT-1); this
+                // one stays inside the reserved slots anyway.
+                crate::sync::prefetch_write(to.wrapping_add(asked));
+                asked += super::core::CACHE_LINE;
+            }
+            // SAFETY: RESV-1 and RB-OWN-1: the reserved slots are free,
+            // contiguous (a reservation never crosses the wrap point) and
+            // written only by this producer, which `&self` holds; `src`
+            // fits in them (at most `len` values), so bytes `done..end` of
+            // both are in bounds. `src` cannot overlap them: it is either
+            // memory outside the ring or published values (RB-OWN-2),
+            // never free slots. `T: Copy`, so its bytes are the value, and
+            // the slots are `MaybeUninit`, valid with any bytes while a
+            // value is copied in by parts.
+            unsafe { std::ptr::copy_nonoverlapping(from.add(done), to.add(done), end - done) };
+            done = end;
+        }
+    }
+
+    #[cfg(loom)]
+    fn copy_ahead_of_stores(&self, _src: &[T]) {
+        unreachable!("under loom, `copy_from_slice` fills value by value");
     }
 
     // Inlined, as every method that takes the reservation by value: see
