@@ -684,17 +684,10 @@ unsafe fn copy_asking_ahead<M: Copy>(src: &[M], dst: *mut M) {
     let (from, to) = (src.as_ptr().cast::<u8>(), dst.cast::<u8>());
     let (mut done, mut asked) = (0, COPY_CHUNK);
     while done < bytes {
-        let end = if bytes <= COPY_CHUNK {
-            bytes
-        } else {
-            (done + COPY_CHUNK).min(bytes)
-        };
-        let ask_until = if bytes <= COPY_CHUNK {
-            0
-        } else {
-            (end + COPY_AHEAD).min(bytes)
-        };
-        while asked < ask_until {
+        // Up to `COPY_CHUNK` bytes this is one copy and no ask (`asked`
+        // starts past the end).
+        let end = (done + COPY_CHUNK).min(bytes);
+        while asked < (end + COPY_AHEAD).min(bytes) {
             prefetch_write(to.wrapping_add(asked));
             asked += 64;
         }

@@ -26,6 +26,7 @@ pub(crate) trait AfterPublish {
 
 /// The bytes [`Reservation::copy_from_slice`] copies at a time when it
 /// copies more than this; up to this, it copies in one go.
+#[cfg(not(loom))]
 const COPY_CHUNK: usize = 1024;
 
 /// How far past the chunk it copies [`Reservation::copy_from_slice`] asks
@@ -203,13 +204,18 @@ impl<'a, T> Reservation<'a, T> {
     where
         T: Copy,
     {
-        let count = self.slots.len().min(src.len());
-        if cfg!(loom) || count * std::mem::size_of::<T>() <= COPY_CHUNK {
-            return self.fill(|i| src.get(i).copied());
+        // Under loom, whose cells are not contiguous values, one value at a
+        // time.
+        #[cfg(not(loom))]
+        {
+            let count = self.slots.len().min(src.len());
+            if count * std::mem::size_of::<T>() > COPY_CHUNK {
+                self.copy_ahead_of_stores(&src[..count]);
+                // SAFETY: RB-PUB-1: the first `count` slots were just written.
+                return unsafe { self.commit_n(count) };
+            }
         }
-        self.copy_ahead_of_stores(&src[..count]);
-        // SAFETY: RB-PUB-1: the first `count` slots were just written.
-        unsafe { self.commit_n(count) }
+        self.fill(|i| src.get(i).copied())
     }
 
     /// Copies `src` (at most [`len`](Self::len) values) into the first
@@ -256,11 +262,6 @@ impl<'a, T> Reservation<'a, T> {
             unsafe { std::ptr::copy_nonoverlapping(from.add(done), to.add(done), end - done) };
             done = end;
         }
-    }
-
-    #[cfg(loom)]
-    fn copy_ahead_of_stores(&self, _src: &[T]) {
-        unreachable!("under loom, `copy_from_slice` fills value by value");
     }
 
     // Inlined, as every method that takes the reservation by value: see
