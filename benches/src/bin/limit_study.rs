@@ -6,11 +6,23 @@
 //! a slow minute of the host hits every row. Every round is divided by
 //! ringmpsc's: a ceiling stays above 1.0.
 //!
+//! For batches, one more row: `ringmpsc` with its values made in their
+//! slots (`reserve` + `fill_with`) instead of made first and copied, as
+//! the batch rows' libraries all do; set beside the ideal ring's direct
+//! writes, it shows what the zero-copy path gives up against the ceiling.
+//!
 //! `cargo run --release -p ringmpsc-benches --bin limit_study -- [RUNS [WORKLOAD]]`
 
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Instant;
+
+use crossbeam_utils::Backoff;
+use ringmpsc::{Channel, Config};
 use ringmpsc_benches::ideal::{ideal_ring_with, ring_sizes, IdealVariant};
-use ringmpsc_benches::msg::Small;
+use ringmpsc_benches::msg::{expected_checksum, value, Msg, Small};
 use ringmpsc_benches::suite::{cases, Outcome, Params, CAPACITY};
+use ringmpsc_benches::workloads::{pin_consumer, pin_producer, Sample};
 
 /// The SPSC workloads and their batch size.
 const WORKLOADS: [(&str, usize); 3] = [("spsc_single", 1), ("spsc_batch64", 64), ("spsc_batch4096", 4096)];
@@ -18,6 +30,60 @@ const WORKLOADS: [(&str, usize); 3] = [("spsc_single", 1), ("spsc_batch64", 64),
 const LIBRARIES: [&str; 4] = ["ringmpsc", "ringmpsc-busyspin", "rtrb", "disruptor"];
 /// The row every round is divided by (an index into `LIBRARIES`).
 const REFERENCE: usize = 0;
+
+/// The label of the in-place row.
+const IN_PLACE: &str = "ringmpsc, made in place (fill_with)";
+
+/// One producer sending `total` values in chunks of `chunk`, each chunk
+/// made in its slots with `reserve` + `fill_with` (waiting with the batch
+/// rows' back-off while the ring is full); the consumer as the `ringmpsc`
+/// row's (`ready`, then `consume_all`), on the same channel shape.
+fn ringmpsc_made_in_place(total: u64, chunk: usize) -> Sample {
+    let config = Config::default()
+        .with_ring_bits(CAPACITY.trailing_zeros() as u8)
+        .with_max_producers(1);
+    let mut channel = Channel::<Small>::new(config).expect("a valid configuration");
+    let mut tx = channel.register().expect("room for one producer");
+    let start_line = Arc::new(Barrier::new(2));
+    let producer = thread::spawn({
+        let start_line = Arc::clone(&start_line);
+        move || {
+            pin_producer(0);
+            start_line.wait();
+            let started = Instant::now();
+            let backoff = Backoff::new();
+            let mut seq = 0u64;
+            while seq < total {
+                let wanted = (total - seq).min(chunk as u64) as usize;
+                match tx.reserve(wanted) {
+                    Some(r) => {
+                        seq += r.fill_with(|i| Small::new(value(0, seq + i as u64))) as u64;
+                        backoff.reset();
+                    }
+                    None => backoff.snooze(),
+                }
+            }
+            started
+        }
+    });
+    pin_consumer();
+    start_line.wait();
+    let (mut received, mut checksum) = (0u64, 0u64);
+    while received < total {
+        if channel.ready().is_err() {
+            break;
+        }
+        received += channel.consume_all(|m| checksum = checksum.wrapping_add(m.fold())) as u64;
+    }
+    let end = Instant::now();
+    let started = producer.join().expect("the producer panicked");
+    Sample::new(
+        received,
+        checksum,
+        expected_checksum::<Small>(1, total),
+        end - started,
+    )
+}
 
 fn median_and_span(mut v: Vec<f64>) -> (f64, f64, f64) {
     v.sort_by(f64::total_cmp);
@@ -53,7 +119,8 @@ fn main() {
                 })
             }))
             .collect();
-        let rows = ideals.len() + libraries.len();
+        let in_place = chunk > 1;
+        let rows = ideals.len() + libraries.len() + usize::from(in_place);
         let mut rates = vec![Vec::new(); rows];
         for run in 0..runs {
             eprint!("\r{workload}: round {}/{runs}", run + 1);
@@ -70,11 +137,16 @@ fn main() {
                     _ => panic!("{workload} / {} was not exact", case.library),
                 }
             }
+            if in_place {
+                let sample = ringmpsc_made_in_place(params.messages, chunk);
+                assert!(sample.exact(), "{IN_PLACE} lost messages");
+                rates[rows - 1].push(sample.rate() / 1e6);
+            }
         }
         eprintln!();
         // Each round's rate over the reference row's in the same round: the
         // host's slow minutes cancel out of these.
-        let reference = rates.len() - libraries.len() + REFERENCE;
+        let reference = ideals.len() + REFERENCE;
         let ratios: Vec<Vec<f64>> = rates
             .iter()
             .map(|row| {
@@ -91,7 +163,8 @@ fn main() {
         let labels = ideals
             .iter()
             .map(|(label, ..)| label.clone())
-            .chain(libraries.iter().map(|c| c.library.to_string()));
+            .chain(libraries.iter().map(|c| c.library.to_string()))
+            .chain(in_place.then(|| IN_PLACE.to_string()));
         for ((label, rates), ratios) in labels.zip(rates).zip(ratios) {
             let (median, min, max) = median_and_span(rates);
             let (ratio, low, high) = median_and_span(ratios);

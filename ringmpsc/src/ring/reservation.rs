@@ -182,6 +182,26 @@ impl<'a, T> Reservation<'a, T> {
     ///
     /// If `f` panics, the values written so far are dropped and nothing is
     /// published.
+    ///
+    /// Each value is made in its slot, so this is the fast way to send a
+    /// batch whose values are computed: in the `limit_study` benchmark
+    /// (`u64`, one producer, medians of per-round ratios), batches of 64
+    /// made with it ran 1.57× and 1.67× (two runs of 5 rounds), and
+    /// batches of 4096 1.24× (7 rounds), the same batches made in a `Vec`
+    /// first and sent with [`copy_from_slice`](Self::copy_from_slice), as
+    /// the benchmark's batch rows do.
+    ///
+    /// ```
+    /// let mut ring = ringmpsc::Ring::with_capacity(8).unwrap();
+    /// let mut next = 0u64;
+    /// while next < 20 {
+    ///     // Up to 5 at a time; fewer at the wrap point or when nearly full.
+    ///     if let Some(r) = ring.reserve(5) {
+    ///         next += r.fill_with(|i| 10 * (next + i as u64)) as u64;
+    ///     }
+    ///     ring.consume_batch(|v| assert_eq!(v % 10, 0));
+    /// }
+    /// ```
     #[inline]
     pub fn fill_with<F: FnMut(usize) -> T>(self, mut f: F) -> usize {
         self.fill(|i| Some(f(i)))
@@ -190,6 +210,19 @@ impl<'a, T> Reservation<'a, T> {
     /// Moves values from `iter` into the slots until either runs out, then
     /// publishes them; returns how many were published (see
     /// [`fill_with`](Self::fill_with) for a close in between).
+    ///
+    /// ```
+    /// let mut ring = ringmpsc::Ring::with_capacity(4).unwrap();
+    /// let words = ["a", "b", "c", "d", "e", "f"].map(String::from);
+    /// let mut words = words.into_iter();
+    /// // The iterator is taken by value: pass `by_ref` to keep the rest.
+    /// let sent = ring.reserve(4).unwrap().write_iter(words.by_ref());
+    /// assert_eq!(sent, 4);
+    /// let mut got = Vec::new();
+    /// ring.consume_batch_owned(|w| got.push(w));
+    /// assert_eq!(got, ["a", "b", "c", "d"]);
+    /// assert_eq!(words.next().as_deref(), Some("e"));
+    /// ```
     #[inline]
     pub fn write_iter<I: IntoIterator<Item = T>>(self, iter: I) -> usize {
         let mut iter = iter.into_iter();
@@ -199,6 +232,23 @@ impl<'a, T> Reservation<'a, T> {
     /// Copies `min(len, src.len())` values from `src` and publishes them;
     /// returns the count published (0 if the channel was closed since the
     /// reservation was taken).
+    ///
+    /// A reservation may hold fewer slots than asked for (at the wrap
+    /// point, or when the ring is nearly full), so send a slice in a loop:
+    ///
+    /// ```
+    /// let mut ring = ringmpsc::Ring::with_capacity(8).unwrap();
+    /// let batch: Vec<u32> = (0..20).collect();
+    /// let (mut rest, mut got) = (&batch[..], Vec::new());
+    /// while !rest.is_empty() {
+    ///     if let Some(r) = ring.reserve(rest.len()) {
+    ///         let sent = r.copy_from_slice(rest);
+    ///         rest = &rest[sent..];
+    ///     }
+    ///     ring.consume_batch(|v| got.push(*v));
+    /// }
+    /// assert_eq!(got, batch);
+    /// ```
     #[inline]
     pub fn copy_from_slice(self, src: &[T]) -> usize
     where
