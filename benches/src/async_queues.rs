@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::msg::{expected_checksum, value, Msg, Small};
 use crate::queues::IDLE;
-use crate::workloads::{process_cpu, IdleWake, Sample};
+use crate::workloads::{process_cpu, unpin, IdleWake, Sample};
 
 /// An async channel library under test.
 pub trait AsyncQueue<M: Msg> {
@@ -160,8 +160,12 @@ impl<M: Msg> AsyncQueue<M> for KanalAsync {
     }
 }
 
-/// The runtime every async workload runs on: tokio, two worker threads.
+/// The runtime every async workload runs on: tokio, two worker threads,
+/// placed by the scheduler on any CPU, as a user's are. The calling
+/// thread, which runs the workload's `block_on`, is unpinned first: the
+/// thread workloads pin it to CPU 0, and the workers would inherit that.
 fn runtime() -> tokio::runtime::Runtime {
+    unpin();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_time()

@@ -182,6 +182,25 @@ pub fn pin_to_cpu(cpu: usize) {
     }
 }
 
+/// Lets the calling thread run on every online CPU again, undoing a
+/// [`pin_to_cpu`]. A thread starts with its creator's affinity, so a
+/// runtime whose worker threads are spawned by a pinned thread would run
+/// them all on that one CPU: the async workloads call this before they
+/// build their runtime, whose workers the scheduler then places.
+pub fn unpin() {
+    let cpus = online_cpus();
+    // SAFETY: as in `pin_to_cpu`: a zeroed plain bitmask, and CPU_SET only
+    // writes bits below `cpus`, within the mask (at most `CPU_SETSIZE`).
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        for cpu in 0..cpus.min(libc::CPU_SETSIZE as usize) {
+            libc::CPU_SET(cpu, &mut set);
+        }
+        // Best effort, as in `pin_to_cpu`.
+        let _ = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
 /// Pins a consumer thread (CPU 0).
 pub fn pin_consumer() {
     pin_to_cpu(0);

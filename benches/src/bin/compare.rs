@@ -598,7 +598,7 @@ fn report(
     if records.iter().any(|r| ASYNC_WORKLOADS.contains(&r.workload)) {
         let _ = writeln!(
             out,
-            "\n## Async: tokio tasks (2 worker threads), M msg/s\n\nEach library through its async API: ringmpsc `send_async` and `ready_async` + `consume_all` (default config, `Park`), tokio `recv_many`, flume and kanal an async receive then a non-blocking drain.\n\n| workload | library | M msg/s |\n|---|---|---|"
+            "\n## Async: tokio tasks (2 worker threads), M msg/s\n\nEach library through its async API: ringmpsc `send_async` and `ready_async` + `consume_all` (default config, `Park`), tokio `recv_many`, flume and kanal an async receive then a non-blocking drain. The runtime's threads are not pinned: the scheduler places them on either CPU, as it does a user's (the thread workloads pin theirs).\n\n| workload | library | M msg/s |\n|---|---|---|"
         );
         for w in ASYNC_WORKLOADS {
             for r in records.iter().filter(|r| r.workload == w) {
