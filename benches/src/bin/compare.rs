@@ -468,7 +468,7 @@ fn report(
     );
     let _ = writeln!(
         out,
-        "- Threads are pinned, the same way for every library: consumers on CPU 0, producers round-robin on the other CPUs."
+        "- Threads of the thread workloads are pinned, the same way for every library: consumers on CPU 0, producers round-robin on the other CPUs; the async runtimes' threads are not (below)."
     );
     if cores <= 2 {
         let _ = writeln!(
