@@ -161,8 +161,10 @@ pub fn online_cpus() -> usize {
     usize::try_from(n).unwrap_or(1).max(1)
 }
 
-/// Pins the calling thread to one CPU. Every workload puts its consumer(s)
-/// on CPU 0 and its producers on the other CPUs, round-robin: left alone,
+/// Pins the calling thread to one CPU. Every thread workload puts its
+/// consumer(s) on CPU 0 and its producers on the other CPUs, round-robin
+/// (the async workloads leave their runtime's threads to the scheduler,
+/// [`unpin`]): left alone,
 /// the scheduler sometimes runs producer and consumer on one core for a
 /// while, and a single run then measures time-sharing instead of
 /// cross-core traffic (figures jump between ~25 and ~300 M msg/s). The
