@@ -174,14 +174,7 @@ pub fn pin_to_cpu(cpu: usize) {
     if cpus < 2 {
         return;
     }
-    // SAFETY: `set` is a plain bitmask that starts zeroed; CPU_SET only
-    // writes bit `cpu % cpus` of it, which is within the mask.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu % cpus, &mut set);
-        // Best effort: a refused affinity leaves the thread where it is.
-        let _ = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-    }
+    set_affinity(&[cpu % cpus]);
 }
 
 /// Lets the calling thread run on every online CPU again, undoing a
@@ -190,15 +183,20 @@ pub fn pin_to_cpu(cpu: usize) {
 /// them all on that one CPU: the async workloads call this before they
 /// build their runtime, whose workers the scheduler then places.
 pub fn unpin() {
-    let cpus = online_cpus();
-    // SAFETY: as in `pin_to_cpu`: a zeroed plain bitmask, and CPU_SET only
-    // writes bits below `cpus`, within the mask (at most `CPU_SETSIZE`).
+    let all: Vec<usize> = (0..online_cpus()).collect();
+    set_affinity(&all);
+}
+
+/// Restricts the calling thread to `cpus`, best effort: a refused
+/// affinity leaves the thread where it is.
+fn set_affinity(cpus: &[usize]) {
+    // SAFETY: `set` is a plain bitmask that starts zeroed; CPU_SET is only
+    // given CPUs below `CPU_SETSIZE`, so it writes within the mask.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        for cpu in 0..cpus.min(libc::CPU_SETSIZE as usize) {
+        for &cpu in cpus.iter().filter(|&&cpu| cpu < libc::CPU_SETSIZE as usize) {
             libc::CPU_SET(cpu, &mut set);
         }
-        // Best effort, as in `pin_to_cpu`.
         let _ = libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
 }

@@ -18,9 +18,9 @@ use std::thread;
 use std::time::Instant;
 
 use crossbeam_utils::Backoff;
-use ringmpsc::{Channel, Config};
 use ringmpsc_benches::ideal::{ideal_ring_with, ring_sizes, IdealVariant};
 use ringmpsc_benches::msg::{expected_checksum, value, Msg, Small};
+use ringmpsc_benches::queues::{Queue, RingMpsc, Waiting};
 use ringmpsc_benches::suite::{cases, Outcome, Params, CAPACITY};
 use ringmpsc_benches::workloads::{pin_consumer, pin_producer, Sample};
 
@@ -36,14 +36,12 @@ const IN_PLACE: &str = "ringmpsc, made in place (fill_with)";
 
 /// One producer sending `total` values in chunks of `chunk`, each chunk
 /// made in its slots with `reserve` + `fill_with` (waiting with the batch
-/// rows' back-off while the ring is full); the consumer as the `ringmpsc`
-/// row's (`ready`, then `consume_all`), on the same channel shape.
+/// rows' back-off while the ring is full), on the `ringmpsc` row's
+/// channel, drained by its consumer (`Queue::wait_drain`).
 fn ringmpsc_made_in_place(total: u64, chunk: usize) -> Sample {
-    let config = Config::default()
-        .with_ring_bits(CAPACITY.trailing_zeros() as u8)
-        .with_max_producers(1);
-    let mut channel = Channel::<Small>::new(config).expect("a valid configuration");
-    let mut tx = channel.register().expect("room for one producer");
+    let (mut txs, mut rx) =
+        <RingMpsc as Queue<Small>>::channel(CAPACITY, 1, Waiting::Throughput).expect("one ring");
+    let mut tx = txs.pop().expect("one producer");
     let start_line = Arc::new(Barrier::new(2));
     let producer = thread::spawn({
         let start_line = Arc::clone(&start_line);
@@ -70,10 +68,12 @@ fn ringmpsc_made_in_place(total: u64, chunk: usize) -> Sample {
     start_line.wait();
     let (mut received, mut checksum) = (0u64, 0u64);
     while received < total {
-        if channel.ready().is_err() {
-            break;
+        // 0 only once the producer is gone: the count then falls short.
+        match <RingMpsc as Queue<Small>>::wait_drain(&mut rx, |m| checksum = checksum.wrapping_add(m.fold()))
+        {
+            0 => break,
+            drained => received += drained as u64,
         }
-        received += channel.consume_all(|m| checksum = checksum.wrapping_add(m.fold())) as u64;
     }
     let end = Instant::now();
     let started = producer.join().expect("the producer panicked");
