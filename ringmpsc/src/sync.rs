@@ -58,6 +58,29 @@ mod imp {
         let _ = address;
     }
 
+    /// Asks the CPU to fetch the cache line of `address` for reading
+    /// (`prefetcht0`, `prfm pldl1keep`): a consumer's empty poll names the
+    /// slot the next value will be written to. A hint, as
+    /// [`prefetch_write`]: it reads and writes no memory and never faults,
+    /// whatever the address. A no-op elsewhere, and under miri.
+    #[inline(always)]
+    pub(crate) fn prefetch_read<T>(address: *const T) {
+        #[cfg(all(target_arch = "x86_64", not(miri)))]
+        // SAFETY: HINT-1: `prefetcht0` is a hint: it accesses no memory
+        // architecturally and cannot fault, so any address is fine.
+        unsafe {
+            std::arch::asm!("prefetcht0 [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
+        }
+        #[cfg(all(target_arch = "aarch64", not(miri)))]
+        // SAFETY: HINT-1: `prfm` is a hint: it accesses no memory
+        // architecturally and cannot fault, so any address is fine.
+        unsafe {
+            std::arch::asm!("prfm pldl1keep, [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
+        }
+        #[cfg(not(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri))))]
+        let _ = address;
+    }
+
     /// `std`'s `UnsafeCell` with loom's access API. `repr(transparent)`, so
     /// a slice of cells has the layout of a slice of `T`.
     #[derive(Debug)]
@@ -122,6 +145,9 @@ mod imp {
 
     /// A hint only: nothing to model.
     pub(crate) fn prefetch_write<T>(_address: *const T) {}
+
+    /// A hint only: nothing to model.
+    pub(crate) fn prefetch_read<T>(_address: *const T) {}
 }
 
 pub(crate) use imp::*;

@@ -1190,7 +1190,13 @@ impl<'a, T> RingRef<'a, T> {
         let tail = self.header.producer.tail.load(Ordering::Acquire);
         if tail == head {
             // An empty poll: two loads, no barrier; it stores nothing and
-            // counts no batch.
+            // counts no batch. It asks for the line the next value will be
+            // written to (HINT-1): when the producer publishes, the
+            // consumer's next poll fetches that line along with `tail`'s
+            // instead of after it, one trip between the cores instead of
+            // two. Ping-pong p50 0.87x and 0.94x (default and aligned-loop
+            // builds, 10 and 8 alternated rounds); throughput rows level.
+            sync::prefetch_read(self.slot(head) as *const Slot<T>);
             return None;
         }
         // Light barrier: orders the `tail` load before the `closed` load;
