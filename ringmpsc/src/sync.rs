@@ -33,6 +33,31 @@ mod imp {
         std::thread::yield_now();
     }
 
+    /// Issues the prefetch instruction `$x86` (x86-64) or `prfm $arm`
+    /// (aarch64) for the line of `$address`; nothing elsewhere, nor under
+    /// miri, which does not run inline assembly.
+    macro_rules! prefetch {
+        ($address:expr, $x86:literal, $arm:literal) => {{
+            let address = $address;
+            #[cfg(all(target_arch = "x86_64", not(miri)))]
+            // SAFETY: HINT-1: a prefetch is a hint: it accesses no memory
+            // architecturally and cannot fault, so any address is fine. On
+            // x86-64 CPUs without `prefetchw` it is a no-op (it lies in the
+            // NOP space).
+            unsafe {
+                std::arch::asm!(concat!($x86, " [{0}]"), in(reg) address, options(nostack, preserves_flags, readonly));
+            }
+            #[cfg(all(target_arch = "aarch64", not(miri)))]
+            // SAFETY: HINT-1: `prfm` is a hint: it accesses no memory
+            // architecturally and cannot fault, so any address is fine.
+            unsafe {
+                std::arch::asm!(concat!("prfm ", $arm, ", [{0}]"), in(reg) address, options(nostack, preserves_flags, readonly));
+            }
+            #[cfg(not(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri))))]
+            let _ = address;
+        }};
+    }
+
     /// Asks the CPU to fetch the cache line of `address` for writing
     /// (`prefetchw`, `prfm pstl1keep`), so that a later store does not wait
     /// for the line to come over from another core. A hint: it reads and
@@ -40,22 +65,7 @@ mod imp {
     /// elsewhere, and under miri, which does not run inline assembly.
     #[inline(always)]
     pub(crate) fn prefetch_write<T>(address: *const T) {
-        #[cfg(all(target_arch = "x86_64", not(miri)))]
-        // SAFETY: HINT-1: `prefetchw` is a hint: it accesses no memory
-        // architecturally and cannot fault, so any address is fine. On
-        // x86-64 CPUs without the instruction it is a no-op (it lies in the
-        // NOP space).
-        unsafe {
-            std::arch::asm!("prefetchw [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
-        }
-        #[cfg(all(target_arch = "aarch64", not(miri)))]
-        // SAFETY: HINT-1: `prfm` is a hint: it accesses no memory
-        // architecturally and cannot fault, so any address is fine.
-        unsafe {
-            std::arch::asm!("prfm pstl1keep, [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
-        }
-        #[cfg(not(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri))))]
-        let _ = address;
+        prefetch!(address, "prefetchw", "pstl1keep");
     }
 
     /// Asks the CPU to fetch the cache line of `address` for reading
@@ -65,20 +75,7 @@ mod imp {
     /// whatever the address. A no-op elsewhere, and under miri.
     #[inline(always)]
     pub(crate) fn prefetch_read<T>(address: *const T) {
-        #[cfg(all(target_arch = "x86_64", not(miri)))]
-        // SAFETY: HINT-1: `prefetcht0` is a hint: it accesses no memory
-        // architecturally and cannot fault, so any address is fine.
-        unsafe {
-            std::arch::asm!("prefetcht0 [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
-        }
-        #[cfg(all(target_arch = "aarch64", not(miri)))]
-        // SAFETY: HINT-1: `prfm` is a hint: it accesses no memory
-        // architecturally and cannot fault, so any address is fine.
-        unsafe {
-            std::arch::asm!("prfm pldl1keep, [{0}]", in(reg) address, options(nostack, preserves_flags, readonly));
-        }
-        #[cfg(not(all(any(target_arch = "x86_64", target_arch = "aarch64"), not(miri))))]
-        let _ = address;
+        prefetch!(address, "prefetcht0", "pldl1keep");
     }
 
     /// `std`'s `UnsafeCell` with loom's access API. `repr(transparent)`, so
