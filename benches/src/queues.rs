@@ -81,6 +81,14 @@ pub trait Queue<M: Msg> {
             backoff.snooze();
         }
     }
+
+    /// Waits for a message with the library's blocking receive for one
+    /// value and hands it to `f`, with anything else that receive drains;
+    /// returns how many. Libraries whose blocking receive is their bulk
+    /// wait (or that have none) wait as [`wait_drain`](Self::wait_drain).
+    fn wait_one<F: FnMut(M)>(rx: &mut Self::Rx, f: F) -> usize {
+        Self::wait_drain(rx, f)
+    }
 }
 
 /// Sleeps a little between retries of a full, spin-only queue.
@@ -197,6 +205,19 @@ impl<M: Msg, const BUSY: bool> Queue<M> for RingMpscWith<BUSY> {
         // lets a batch gather first (WAIT-5).
         match rx.ready() {
             Ok(()) => rx.consume_all(|m| f(*m)),
+            Err(_) => 0,
+        }
+    }
+
+    fn wait_one<F: FnMut(M)>(rx: &mut Self::Rx, mut f: F) -> usize {
+        // The documented call for one value at once: `recv` (per the
+        // configured strategy), which hands out the first value it finds
+        // where `ready` would let a batch gather (WAIT-5).
+        match rx.recv() {
+            Ok(m) => {
+                f(m);
+                1
+            }
             Err(_) => 0,
         }
     }

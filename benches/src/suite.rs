@@ -163,7 +163,7 @@ pub const THROUGHPUT_WORKLOADS: [&str; 7] = [
 pub const ASYNC_WORKLOADS: [&str; 2] = ["async_spsc", "async_mpsc_4p"];
 
 /// The workloads in report order.
-pub const WORKLOADS: [&str; 15] = [
+pub const WORKLOADS: [&str; 16] = [
     "spsc_single",
     "spsc_batch64",
     "spsc_batch4096",
@@ -172,6 +172,7 @@ pub const WORKLOADS: [&str; 15] = [
     "mpsc_8p",
     "mpsc_4p_96b",
     "pingpong",
+    "pingpong_blocking",
     "idle_wake",
     "backpressure",
     "npairs_4",
@@ -222,6 +223,9 @@ pub fn cases() -> Vec<Case> {
         RingMpsc, RingMpscBusySpin, RingMpscBurst, Gen4L, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Disruptor<Large>, NaiveDecomposition,
     ]));
     all.extend(cases!("pingpong", Small, |Q, p| workloads::pingpong::<Q>(p.round_trips, CAPACITY).map(Outcome::Latency), [
+        RingMpsc, RingMpscBusySpin, GenSpsc, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Rtrb, Disruptor<Small>, NaiveDecomposition,
+    ]));
+    all.extend(cases!("pingpong_blocking", Small, |Q, p| workloads::pingpong_blocking::<Q>(p.round_trips, CAPACITY).map(Outcome::Latency), [
         RingMpsc, RingMpscBusySpin, GenSpsc, Crossbeam, Flume, Kanal, StdSync, TokioMpsc, Thingbuf, Rtrb, Disruptor<Small>, NaiveDecomposition,
     ]));
     all.extend(cases!("idle_wake", Small, |Q, p| workloads::idle_wake::<Q>(p.wakes).map(Outcome::Idle), [

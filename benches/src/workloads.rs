@@ -318,14 +318,35 @@ pub fn throughput<Q: Queue<M>, M: Msg>(
 /// Ping-pong: one value to an echo thread and back, `round_trips` times;
 /// both sides poll (the lowest latency every library offers).
 pub fn pingpong<Q: Queue<Small>>(round_trips: u64, capacity: usize) -> Option<Latency> {
-    let (mut ping_tx, mut ping_rx) = Q::channel(capacity, 1, Waiting::Throughput)?;
-    let (mut pong_tx, mut pong_rx) = Q::channel(capacity, 1, Waiting::Throughput)?;
+    ping_pong::<Q, false>(round_trips, capacity)
+}
+
+/// Ping-pong through each library's blocking receive for one value
+/// ([`Queue::wait_one`]) on both sides, its channels built for idle
+/// waits (parking where the library parks): the round trip a user of
+/// `recv` gets. Libraries without a blocking receive spin with a
+/// back-off, as in every waiting workload.
+pub fn pingpong_blocking<Q: Queue<Small>>(round_trips: u64, capacity: usize) -> Option<Latency> {
+    ping_pong::<Q, true>(round_trips, capacity)
+}
+
+/// Ping-pong whose sides poll with `try_drain`, or block in `wait_one`
+/// (`BLOCK`; a constant, so the polling loop carries no test of it).
+fn ping_pong<Q: Queue<Small>, const BLOCK: bool>(round_trips: u64, capacity: usize) -> Option<Latency> {
+    let waiting = if BLOCK { Waiting::Idle } else { Waiting::Throughput };
+    let (mut ping_tx, mut ping_rx) = Q::channel(capacity, 1, waiting)?;
+    let (mut pong_tx, mut pong_rx) = Q::channel(capacity, 1, waiting)?;
     let (mut ping_tx, mut pong_tx) = (ping_tx.pop()?, pong_tx.pop()?);
     let echo = thread::spawn(move || {
         pin_producer(0);
         let mut echoed = 0;
         while echoed < round_trips {
-            echoed += Q::try_drain(&mut ping_rx, |m| Q::send(&mut pong_tx, m)) as u64;
+            let echo = |m| Q::send(&mut pong_tx, m);
+            echoed += if BLOCK {
+                Q::wait_one(&mut ping_rx, echo)
+            } else {
+                Q::try_drain(&mut ping_rx, echo)
+            } as u64;
         }
     });
     pin_consumer();
@@ -339,7 +360,12 @@ pub fn pingpong<Q: Queue<Small>>(round_trips: u64, capacity: usize) -> Option<La
         let mut got = None;
         let mut watchdog = Watchdog::new();
         while got.is_none() {
-            Q::try_drain(&mut pong_rx, |m| got = Some(m));
+            let take = |m| got = Some(m);
+            if BLOCK {
+                Q::wait_one(&mut pong_rx, take)
+            } else {
+                Q::try_drain(&mut pong_rx, take)
+            };
             watchdog.check(0, 1, Q::NAME);
         }
         round_trips_ns.push(t0.elapsed().as_nanos() as u64);

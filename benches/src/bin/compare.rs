@@ -89,7 +89,7 @@ struct Record {
     min: f64,
     max: f64,
     runs: usize,
-    /// p99 (ns) for `pingpong`, idle CPU share for `idle_wake`, CPU seconds
+    /// p99 (ns) for `pingpong` and `pingpong_blocking`, idle CPU share for `idle_wake`, CPU seconds
     /// for `backpressure`: the median over runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     secondary: Option<f64>,
@@ -251,7 +251,7 @@ fn record(case: &Case, outcomes: &[Outcome]) -> Option<Record> {
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let secondary_unit = match case.workload {
-        "pingpong" => Some("ns p99"),
+        "pingpong" | "pingpong_blocking" => Some("ns p99"),
         "idle_wake" => Some("idle CPU share"),
         "async_idle_wake" => Some("process CPU share"),
         "backpressure" => Some("CPU s"),
@@ -307,7 +307,7 @@ const TIERS: [(&str, &str, &[&str]); 5] = [
     (
         "latency",
         "Latency, ns (lower is better)",
-        &["pingpong", "idle_wake"],
+        &["pingpong", "pingpong_blocking", "idle_wake"],
     ),
     (
         "contention",
@@ -558,7 +558,7 @@ fn report(
             let second = match (second, r.secondary) {
                 (None, _) => String::new(),
                 (Some(_), Some(v)) => match w {
-                    "pingpong" => format!(" {} |", fmt_ns(v)),
+                    "pingpong" | "pingpong_blocking" => format!(" {} |", fmt_ns(v)),
                     "idle_wake" | "async_idle_wake" => format!(" {:.1} % |", v * 100.0),
                     _ => format!(" {v:.2} |"),
                 },
@@ -571,6 +571,13 @@ fn report(
         &mut out,
         "pingpong",
         "Latency: ping-pong round trip (both sides poll)",
+        "p50 round trip",
+        Some("p99 (median of runs)"),
+    );
+    per_library(
+        &mut out,
+        "pingpong_blocking",
+        "Latency: ping-pong round trip through the blocking receive (`recv` where the library has one; rtrb, the disruptor and the naive decomposition spin with a back-off)",
         "p50 round trip",
         Some("p99 (median of runs)"),
     );
