@@ -63,8 +63,9 @@ pub enum WaitStrategy {
     BusySpin,
     /// Spin briefly, then `yield` the time slice between checks.
     Yield,
-    /// Wait actively for up to 50 µs (the consumer spins, unless its last
-    /// sleep outlasted that; a producer waiting for room spins for up to
+    /// Wait actively for up to 50 µs (the consumer spins, checking after
+    /// every pause as under `BusySpin`, unless its last sleep outlasted
+    /// that; a producer waiting for room spins for up to
     /// 10 µs while its waits stay short, then yields its time slice
     /// between checks, so producers sharing a CPU keep filling their
     /// rings), then sleep until the other side makes progress. Producers pay a load (and a compiler fence) per
