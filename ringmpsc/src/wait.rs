@@ -131,7 +131,9 @@ const PAUSE_PAYS_WITHIN: Duration = Duration::from_micros(20);
 const PAUSES_BETWEEN_CHECKS: u32 = 16;
 
 /// Checks a spinning consumer makes, one after each pause, between two
-/// reads of the clock (see [`Pace::Pause`]).
+/// reads of the clock (see [`Pace::Pause`]): the end of the spin and a
+/// deadline are noticed at most this many pauses late (a few
+/// microseconds at most).
 const CHECKS_PER_CLOCK_READ: u32 = 64;
 
 /// What a parking waiter does between two checks of its condition while it
@@ -146,7 +148,8 @@ enum Pace {
     /// doubling up to 16 between checks and the clock read after each
     /// (level with `BusySpin`), the generated channel's 0.75×; the
     /// throughput rows, where a waiting consumer's checks take the
-    /// producer's lines, ran level (0.99–1.04×; alternated rounds).
+    /// producer's lines, ran level (0.99–1.04× with loops aligned in both
+    /// builds; alternated rounds).
     Pause,
     /// Yield the time slice: a producer waiting for room, after up to
     /// [`PAUSE_BEFORE_YIELD`] of pauses if `pause_first`. Once the pauses

@@ -89,8 +89,9 @@ struct Record {
     min: f64,
     max: f64,
     runs: usize,
-    /// p99 (ns) for `pingpong` and `pingpong_blocking`, idle CPU share for `idle_wake`, CPU seconds
-    /// for `backpressure`: the median over runs.
+    /// p99 (ns) for `pingpong` and `pingpong_blocking`, idle CPU share
+    /// for `idle_wake`, CPU seconds for `backpressure`: the median over
+    /// runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     secondary: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
