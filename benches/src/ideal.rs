@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use crossbeam_utils::{Backoff, CachePadded};
 
-use crate::msg::{expected_checksum, value, Msg};
+use crate::msg::{expected_checksum, make_chunk, value, Msg};
 use crate::workloads::{pin_consumer, pin_producer, Sample};
 
 /// (a): `total` messages written into a `capacity`-slot buffer and read
@@ -435,8 +435,7 @@ fn ideal_ring_run<M: Msg>(
                         if tail == staged_to {
                             staged_from = tail;
                             staged_to = (tail + chunk as u64).min(total);
-                            staging.clear();
-                            staging.extend((staged_from..staged_to).map(|s| M::new(value(0, s))));
+                            make_chunk(&mut staging, 0, staged_from..staged_to);
                         }
                         staged_to - tail
                     }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::msg::{expected_checksum, value, Msg, Small};
+use crate::msg::{expected_checksum, make_chunk, value, Msg, Small};
 use crate::queues::{Queue, Waiting, IDLE};
 
 /// One timed run of a throughput workload.
@@ -271,8 +271,7 @@ fn spawn_producers<Q: Queue<M>, M: Msg>(
                     let mut seq = 0;
                     while seq < per_producer {
                         let n = (per_producer - seq).min(chunk as u64);
-                        batch.clear();
-                        batch.extend((seq..seq + n).map(|s| M::new(value(p, s))));
+                        make_chunk(&mut batch, p, seq..seq + n);
                         Q::send_batch(&mut tx, &batch);
                         seq += n;
                     }
@@ -489,8 +488,7 @@ pub fn npairs<Q: Queue<Small>>(pairs: usize, per_pair: u64, capacity: usize, chu
             let mut seq = 0;
             while seq < per_pair {
                 let n = (per_pair - seq).min(chunk as u64);
-                batch.clear();
-                batch.extend((seq..seq + n).map(|s| Small::new(value(0, s))));
+                make_chunk(&mut batch, 0, seq..seq + n);
                 Q::send_batch(&mut tx, &batch);
                 seq += n;
             }
