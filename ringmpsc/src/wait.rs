@@ -65,18 +65,18 @@ pub enum WaitStrategy {
     Yield,
     /// Wait actively for up to 50 µs (the consumer spins, checking after
     /// every pause as under `BusySpin`, unless its last sleep outlasted
-    /// that; a producer waiting for room spins for up to
-    /// 10 µs while its waits stay short, then yields its time slice
-    /// between checks, so producers sharing a CPU keep filling their
-    /// rings), then sleep until the other side makes progress. Producers pay a load (and a compiler fence) per
-    /// publish to know whether the consumer sleeps; while an async consumer
-    /// idles (its last wait lasted 1 ms or more), a fence per publish
-    /// instead, which spares the consumer a system call per wait. That
-    /// ends when a wait of the consumer finds values without sleeping
-    /// (`ready_async` finding them at once, `recv`, `recv_async` or the
-    /// stream taking one before it waited) or after a short sleep: a
-    /// consumer that only polls (`try_recv`, `consume_all`) after an idle
-    /// spell leaves its producers fencing until then.
+    /// that; a producer waiting for room spins for up to 10 µs while its
+    /// waits stay short, then yields its time slice between checks, so
+    /// producers sharing a CPU keep filling their rings), then sleep until
+    /// the other side makes progress. Producers pay a load (and a compiler
+    /// fence) per publish to know whether the consumer sleeps; while an
+    /// async consumer idles (its last wait lasted 1 ms or more), a fence
+    /// per publish instead, which spares the consumer a system call per
+    /// wait. That ends when a wait of the consumer finds values without
+    /// sleeping (`ready_async` finding them at once, `recv`, `recv_async`
+    /// or the stream taking one before it waited) or after a short sleep:
+    /// a consumer that only polls (`try_recv`, `consume_all`) after an
+    /// idle spell leaves its producers fencing until then.
     #[default]
     Park,
 }
