@@ -1,0 +1,175 @@
+//! Ratios of cases to a reference case, measured so that the host's speed
+//! regimes divide out. On a 2-vCPU guest the host moves between regimes
+//! that differ up to six-fold and last 50–400 ms (a few to a few dozen
+//! runs of a 4 ms throughput case), so two cases measured a second apart,
+//! even in the same round of the compare command, may run in different
+//! regimes. Here one process runs the reference, then each case, run by
+//! run (reference, A, B, ..., reference, A, B, ...), and a case's run
+//! counts only when the reference runs before and after it agree within
+//! the tolerance: both ends of its ratio then ran in one regime.
+//!
+//! `cargo run --release -p ringmpsc-benches --bin paired_study -- [--runs N] [--tolerance F] REFERENCE CASE...`
+//!
+//! Cases are `WORKLOAD/LIBRARY` as the compare command names them (the
+//! limit rows are `limit/ideal-spsc-chunk1` and the like), e.g.
+//! `spsc_batch4096/rtrb spsc_batch4096/ringmpsc spsc_batch4096/ringmpsc-busyspin`.
+//! For rates the ratio is case ÷ reference; for latencies (ns) it is
+//! reference ÷ case, so that above 1 is always the case ahead.
+
+use std::io::Write;
+
+use ringmpsc_benches::suite::{cases, Case, Outcome, Params};
+
+const USAGE: &str = "usage: paired_study [--runs N] [--tolerance F] REFERENCE CASE...\n\
+                     cases are WORKLOAD/LIBRARY, e.g. spsc_batch4096/rtrb spsc_batch4096/ringmpsc";
+
+struct Options {
+    runs: usize,
+    tolerance: f64,
+    reference: String,
+    cases: Vec<String>,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        runs: 100,
+        tolerance: 0.10,
+        reference: String::new(),
+        cases: Vec::new(),
+    };
+    let mut names = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--runs" => {
+                options.runs = value("--runs")?
+                    .parse()
+                    .ok()
+                    .filter(|&r| r >= 2)
+                    .ok_or("--runs needs a whole number of at least 2")?;
+            }
+            "--tolerance" => {
+                options.tolerance = value("--tolerance")?
+                    .parse()
+                    .ok()
+                    .filter(|t: &f64| *t > 0.0 && *t < 1.0)
+                    .ok_or("--tolerance needs a fraction between 0 and 1, e.g. 0.1")?;
+            }
+            "--help" | "-h" => return Err(USAGE.to_string()),
+            other if other.starts_with("--") => return Err(format!("unknown option `{other}`\n{USAGE}")),
+            name => names.push(name.to_string()),
+        }
+    }
+    if names.len() < 2 {
+        return Err(format!("a reference and at least one case are needed\n{USAGE}"));
+    }
+    options.reference = names.remove(0);
+    options.cases = names;
+    Ok(options)
+}
+
+/// The case named `WORKLOAD/LIBRARY`.
+fn find<'a>(all: &'a [Case], name: &str) -> Result<&'a Case, String> {
+    let (workload, library) = name
+        .split_once('/')
+        .ok_or(format!("`{name}` is not WORKLOAD/LIBRARY"))?;
+    all.iter()
+        .find(|c| c.workload == workload && c.library == library)
+        .ok_or(format!(
+            "no case `{name}` (names as in the compare command's JSON)"
+        ))
+}
+
+/// One run of `case`: its figure (msg/s or ns), or why there is none.
+fn run(case: &Case, name: &str) -> Result<Outcome, String> {
+    match (case.run)(&Params::FULL) {
+        Some(outcome) if outcome.exact() => Ok(outcome),
+        Some(_) => Err(format!("{name}: count or checksum is off")),
+        None => Err(format!("{name}: the library does not support this workload")),
+    }
+}
+
+/// `case ÷ reference`, oriented so that above 1 is the case ahead.
+fn ratio(case: &Outcome, reference: f64) -> f64 {
+    match case {
+        Outcome::Rate(_) => case.value() / reference,
+        _ => reference / case.value(),
+    }
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+fn main() {
+    let options = match parse_args() {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    let all = cases();
+    let picked: Result<Vec<&Case>, String> = std::iter::once(&options.reference)
+        .chain(&options.cases)
+        .map(|name| find(&all, name))
+        .collect();
+    let picked = match picked {
+        Ok(picked) => picked,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    let names: Vec<&String> = std::iter::once(&options.reference)
+        .chain(&options.cases)
+        .collect();
+    // rounds[r][i]: case i's outcome in round r (case 0 is the reference).
+    let mut rounds: Vec<Vec<Outcome>> = Vec::with_capacity(options.runs);
+    for r in 0..options.runs {
+        eprint!("\rround {}/{}", r + 1, options.runs);
+        let _ = std::io::stderr().flush();
+        let round: Result<Vec<Outcome>, String> = picked.iter().zip(&names).map(|(c, n)| run(c, n)).collect();
+        match round {
+            Ok(round) => rounds.push(round),
+            Err(message) => {
+                eprintln!("\n{message}");
+                std::process::exit(1);
+            }
+        }
+    }
+    eprintln!();
+    println!(
+        "{} rounds; a case's run counts when the reference runs before and after it agree within {:.0} %",
+        options.runs,
+        options.tolerance * 100.0
+    );
+    println!(
+        "{:<48} {:>7} {:>7} {:>7} {:>9}",
+        "case ÷ reference", "median", "q25", "q75", "counted"
+    );
+    for (i, name) in names.iter().enumerate().skip(1) {
+        let mut ratios: Vec<f64> = rounds
+            .windows(2)
+            .filter_map(|pair| {
+                let (before, after) = (pair[0][0].value(), pair[1][0].value());
+                let agree = (before - after).abs() <= options.tolerance * before.max(after);
+                agree.then(|| ratio(&pair[0][i], (before + after) / 2.0))
+            })
+            .collect();
+        if ratios.is_empty() {
+            println!("{name:<48} no round had agreeing reference runs");
+            continue;
+        }
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "{name:<48} {:>7.3} {:>7.3} {:>7.3} {:>5}/{}",
+            quantile(&ratios, 0.5),
+            quantile(&ratios, 0.25),
+            quantile(&ratios, 0.75),
+            ratios.len(),
+            options.runs - 1
+        );
+    }
+}
