@@ -56,7 +56,6 @@ fn parse_args() -> Result<Options, String> {
                     .filter(|t: &f64| *t > 0.0 && *t < 1.0)
                     .ok_or("--tolerance needs a fraction between 0 and 1, e.g. 0.1")?;
             }
-            "--help" | "-h" => return Err(USAGE.to_string()),
             other if other.starts_with("--") => return Err(format!("unknown option `{other}`\n{USAGE}")),
             name => names.push(name.to_string()),
         }
@@ -103,6 +102,10 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 fn main() {
+    if std::env::args().skip(1).any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return;
+    }
     let options = match parse_args() {
         Ok(options) => options,
         Err(message) => {
