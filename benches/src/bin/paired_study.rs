@@ -114,10 +114,10 @@ fn main() {
         }
     };
     let all = cases();
-    let picked: Result<Vec<&Case>, String> = std::iter::once(&options.reference)
+    let names: Vec<&String> = std::iter::once(&options.reference)
         .chain(&options.cases)
-        .map(|name| find(&all, name))
         .collect();
+    let picked: Result<Vec<&Case>, String> = names.iter().map(|name| find(&all, name)).collect();
     let picked = match picked {
         Ok(picked) => picked,
         Err(message) => {
@@ -125,9 +125,6 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let names: Vec<&String> = std::iter::once(&options.reference)
-        .chain(&options.cases)
-        .collect();
     // rounds[r][i]: case i's outcome in round r (case 0 is the reference).
     let mut rounds: Vec<Vec<Outcome>> = Vec::with_capacity(options.runs);
     for r in 0..options.runs {
