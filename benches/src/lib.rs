@@ -10,6 +10,7 @@
 //!   the variants `limit_study` compares to choose it).
 //! - [`workloads`]: the workloads, generic over queue and message.
 //! - [`async_queues`]: the async libraries and workloads (tokio tasks).
+//! - [`spell`]: which runs count, given the host's speed spells.
 //! - [`suite`]: the table of workloads × libraries that `compare`, the
 //!   criterion benches and the exactness test all run.
 
@@ -21,5 +22,6 @@ pub mod charts;
 pub mod ideal;
 pub mod msg;
 pub mod queues;
+pub mod spell;
 pub mod suite;
 pub mod workloads;

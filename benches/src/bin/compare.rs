@@ -19,6 +19,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use ringmpsc_benches::charts::{self, Panel};
+use ringmpsc_benches::spell::{self, median, TOLERANCE};
 use ringmpsc_benches::suite::{
     cases, is_ours, limit_for, Case, Outcome, Params, ASYNC_WORKLOADS, THROUGHPUT_WORKLOADS, WORKLOADS,
 };
@@ -103,29 +104,143 @@ struct Record {
     /// For a limit (b) run with a workload's rounds: that workload.
     #[serde(skip_serializing_if = "Option::is_none")]
     bounds: Option<&'static str>,
+    /// For a row with a limit (b): the limit runs right before and right
+    /// after each of its runs, in `per_run`'s order. When the two agree,
+    /// the run was in one spell of the host, at their level
+    /// ([`spell::level`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    limit_around: Vec<[f64; 2]>,
+}
+
+impl Record {
+    /// The level of the host's spell in each run, where it held through
+    /// the run; empty for a row without a limit (b).
+    fn spell_levels(&self) -> Vec<Option<f64>> {
+        self.limit_around
+            .iter()
+            .map(|&[before, after]| spell::level(before, after, TOLERANCE))
+            .collect()
+    }
+}
+
+/// A ratio column's figure: the median of per-round ratios over the
+/// rounds it counts.
+struct Ratio {
+    value: f64,
+    /// Rounds counted, where the spell is known: both rows in one spell
+    /// at the same level. `Some(0)`: no round was, and `value` counts
+    /// every round.
+    counted: Option<usize>,
+    rounds: usize,
+}
+
+impl Ratio {
+    /// The table cell: the figure with `mark` (`×` or nothing), then in
+    /// brackets `label` and the rounds counted, e.g. `1.12× (rtrb, 6/9)`.
+    fn cell(&self, mark: &str, label: Option<&str>) -> String {
+        let rounds = match self.counted {
+            None => None,
+            Some(0) => Some(format!("no round in one spell, all {}", self.rounds)),
+            Some(k) => Some(format!("{k}/{}", self.rounds)),
+        };
+        let notes: Vec<String> = label.map(str::to_owned).into_iter().chain(rounds).collect();
+        if notes.is_empty() {
+            format!("{:.2}{mark}", self.value)
+        } else {
+            format!("{:.2}{mark} ({})", self.value, notes.join(", "))
+        }
+    }
 }
 
 /// `a ÷ b` as the median over rounds of the two libraries' ratio in the
-/// same round: a slow spell of the host that lasts a round hits both sides
-/// of each ratio, where a ratio of medians could pair a slow round of one
-/// library with a fast one of the other. Falls back to the ratio of medians
-/// when the run counts differ.
-fn paired_ratio(a: &Record, b: &Record) -> f64 {
-    if a.per_run.len() != b.per_run.len() || a.per_run.is_empty() {
-        return a.median / b.median;
+/// same round, counting only the rounds where both ran in one spell of the
+/// host at the same level (their limit runs around them agree, within and
+/// between the two rows): a ratio across two spells measures the host.
+/// Rows without a limit, or with no such round, count every round; with
+/// different run counts it is the ratio of medians.
+fn paired_ratio(a: &Record, b: &Record) -> Ratio {
+    let rounds = a.per_run.len();
+    if rounds != b.per_run.len() || rounds == 0 {
+        return Ratio {
+            value: a.median / b.median,
+            counted: None,
+            rounds: rounds.min(b.per_run.len()),
+        };
     }
-    let mut ratios: Vec<f64> = a.per_run.iter().zip(&b.per_run).map(|(x, y)| x / y).collect();
-    median(&mut ratios)
+    let mut all: Vec<f64> = a.per_run.iter().zip(&b.per_run).map(|(x, y)| x / y).collect();
+    let (a_levels, b_levels) = (a.spell_levels(), b.spell_levels());
+    if a_levels.len() != rounds || b_levels.len() != rounds {
+        return Ratio {
+            value: median(&mut all),
+            counted: None,
+            rounds,
+        };
+    }
+    let mut same_spell: Vec<f64> = (0..rounds)
+        .filter(|&i| match (a_levels[i], b_levels[i]) {
+            (Some(x), Some(y)) => spell::agree(x, y, TOLERANCE),
+            _ => false,
+        })
+        .map(|i| all[i])
+        .collect();
+    if same_spell.is_empty() {
+        return Ratio {
+            value: median(&mut all),
+            counted: Some(0),
+            rounds,
+        };
+    }
+    Ratio {
+        value: median(&mut same_spell),
+        counted: Some(same_spell.len()),
+        rounds,
+    }
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
+/// Each run of `row` ÷ the level of the limit (b) around it, for the runs
+/// made in one spell (`None` for the others).
+fn over_limit(row: &Record) -> Vec<Option<f64>> {
+    row.spell_levels()
+        .iter()
+        .zip(&row.per_run)
+        .map(|(level, value)| level.map(|level| value / level))
+        .collect()
+}
+
+/// `row ÷ limit (b)`: the median over the runs made in one spell of each
+/// run ÷ the limit runs around it. Without such a run, each run ÷ its
+/// round's fastest limit run.
+fn limit_ratio(row: &Record, limit: &Record) -> Ratio {
+    let mut counted: Vec<f64> = over_limit(row).into_iter().flatten().collect();
+    if counted.is_empty() {
+        return Ratio {
+            counted: Some(0),
+            ..paired_ratio(row, limit)
+        };
     }
+    Ratio {
+        value: median(&mut counted),
+        counted: Some(counted.len()),
+        rounds: row.per_run.len(),
+    }
+}
+
+/// The ceiling's test (DESIGN.md §6, rule 7): the highest run of any row
+/// of `rows` ÷ the limit (b) runs around it, over the runs made in one
+/// spell, with that row's library and how many runs counted of how many.
+fn highest_over_limit<'a>(rows: &[&'a Record]) -> Option<(f64, &'a str, usize, usize)> {
+    let mut highest: Option<(f64, &str)> = None;
+    let (mut counted, mut runs) = (0, 0);
+    for row in rows {
+        runs += row.per_run.len();
+        for ratio in over_limit(row).into_iter().flatten() {
+            counted += 1;
+            if highest.is_none_or(|(h, _)| ratio > h) {
+                highest = Some((ratio, row.library));
+            }
+        }
+    }
+    highest.map(|(h, library)| (h, library, counted, runs))
 }
 
 /// Runs every case of one workload `runs` times, interleaved (run 1 of
@@ -145,23 +260,24 @@ fn measure_workload(
     progress: &str,
 ) -> Result<(Vec<Record>, Option<Record>), String> {
     let mut outcomes: Vec<Vec<Outcome>> = vec![Vec::new(); cases.len()];
+    // around[i][r]: the limit runs right before and after case i's run r.
+    let mut around: Vec<Vec<[f64; 2]>> = vec![Vec::new(); cases.len()];
     let mut limit_outcomes: Vec<Outcome> = Vec::new();
     let mut supported = vec![true; cases.len()];
     for run in 0..runs {
         let mut round_limit: Option<Outcome> = None;
-        let run_limit = |round_limit: &mut Option<Outcome>| -> Result<(), String> {
-            let Some(case) = limit else { return Ok(()) };
+        // Runs the limit once; returns its value (`None` without a limit).
+        let run_limit = |round_limit: &mut Option<Outcome>| -> Result<Option<f64>, String> {
+            let Some(case) = limit else { return Ok(None) };
             let outcome = run_case(case, params, progress, run, runs)?
                 .ok_or_else(|| format!("{case:?}: not supported"))?;
-            if round_limit
-                .as_ref()
-                .is_none_or(|best| outcome.value() > best.value())
-            {
+            let value = outcome.value();
+            if round_limit.as_ref().is_none_or(|best| value > best.value()) {
                 *round_limit = Some(outcome);
             }
-            Ok(())
+            Ok(Some(value))
         };
-        run_limit(&mut round_limit)?;
+        let mut before = run_limit(&mut round_limit)?;
         for i in run_order(cases, &outcomes) {
             if !supported[i] {
                 continue;
@@ -173,14 +289,22 @@ fn measure_workload(
                     continue;
                 }
             }
-            run_limit(&mut round_limit)?;
+            let after = run_limit(&mut round_limit)?;
+            if let (Some(before), Some(after)) = (before, after) {
+                around[i].push([before, after]);
+            }
+            before = after;
         }
         limit_outcomes.extend(round_limit);
     }
     let mut records = Vec::new();
-    for (case, outcomes) in cases.iter().zip(outcomes) {
+    for ((case, outcomes), around) in cases.iter().zip(outcomes).zip(around) {
         match record(case, &outcomes) {
             Some(record) => {
+                let record = Record {
+                    limit_around: around,
+                    ..record
+                };
                 announce(progress, &record);
                 records.push(record);
             }
@@ -270,6 +394,7 @@ fn record(case: &Case, outcomes: &[Outcome]) -> Option<Record> {
         secondary_unit: secondary_unit.filter(|_| !secondary.is_empty()),
         per_run,
         bounds: None,
+        limit_around: Vec::new(),
     })
 }
 
@@ -455,7 +580,13 @@ fn report(
     );
     let _ = writeln!(
         out,
-        "- Best peer: the fastest of the other crates; the naive decomposition (N rtrb rings polled round-robin) is our own baseline, shown apart. Limit (b): the ideal SPSC ring of the matching chunk, in the fastest of its configurations (values made in their slots, or chunks made first and copied) on the fastest ring size from 1024 slots (16 KiB of slots for larger messages) up to the workload's capacity; it runs before, between and after the libraries of every round, and a round's fastest limit run is that round's limit, so that it bounds every row of the round in the spell the row ran in. Every ratio column is the median over rounds of the two rows' ratio within a round, so that a slow spell of the host divides out."
+        "- Best peer: the fastest of the other crates; the naive decomposition (N rtrb rings polled round-robin) is our own baseline, shown apart. Limit (b): the ideal SPSC ring of the matching chunk, in the fastest of its configurations (values made in their slots, or chunks made first and copied) on the fastest ring size from 1024 slots (16 KiB of slots for larger messages) up to the workload's capacity; it runs before, between and after the libraries of every round (its cell: the median of each round's fastest limit run)."
+    );
+    let _ = writeln!(
+        out,
+        "- The host's speed moves between spells that differ up to several-fold and last a few to a few dozen runs, so the limit runs also tell which spell each run was in: a run counts for a ratio only when the limit runs right before and after it agree within {:.0} %. Every ratio column is the median of per-round ratios over the rounds where both rows counted and their spells' levels agree within {:.0} %; the brackets give the rounds counted (all rounds, said so, where none did). A ratio to the limit (b) is each counted run ÷ the mean of the limit runs around it; *highest run ÷ limit (b)* is the highest of those over every row of the workload: above 1, a library ran faster than the ceiling in the same spell.",
+        TOLERANCE * 100.0,
+        TOLERANCE * 100.0
     );
     let _ = writeln!(
         out,
@@ -494,9 +625,13 @@ fn report(
     }
     let _ = writeln!(
         out,
-        " ringmpsc ÷ best peer | ringmpsc ÷ naive decomposition | ringmpsc ÷ limit (b) | default ÷ busyspin | burst ÷ limit (b) |"
+        " ringmpsc ÷ best peer | ringmpsc ÷ naive decomposition | ringmpsc ÷ limit (b) | default ÷ busyspin | burst ÷ limit (b) | highest run ÷ limit (b) |"
     );
-    let _ = writeln!(out, "|---|{}---|---|---|---|---|", "---|".repeat(libraries.len()));
+    let _ = writeln!(
+        out,
+        "|---|{}---|---|---|---|---|---|",
+        "---|".repeat(libraries.len())
+    );
     for w in THROUGHPUT_WORKLOADS {
         if !records.iter().any(|r| r.workload == w) {
             continue;
@@ -511,34 +646,37 @@ fn report(
             .filter(|r| r.workload == w && !is_ours(r.library) && r.library != NAIVE)
             .max_by(|a, b| a.median.total_cmp(&b.median));
         let vs_peer = match (ours, best_peer) {
-            (Some(o), Some(p)) => format!("{:.2}× ({})", paired_ratio(o, p), p.library),
+            (Some(o), Some(p)) => paired_ratio(o, p).cell("×", Some(p.library)),
             _ => "—".into(),
         };
         let vs_naive = match (ours, by.get(&(w, NAIVE))) {
-            (Some(o), Some(n)) => format!("{:.2}×", paired_ratio(o, n)),
+            (Some(o), Some(n)) => paired_ratio(o, n).cell("×", None),
             _ => "—".into(),
         };
         let limit = limits.iter().find(|(lw, _)| *lw == w).map(|(_, r)| r);
         let vs_limit = match (ours, limit) {
-            (Some(o), Some(l)) => format!(
-                "{:.2} ({} at {} M/s)",
-                paired_ratio(o, l),
-                l.library,
-                fmt_rate(l.median)
-            ),
+            (Some(o), Some(l)) => {
+                let at = format!("{} at {} M/s", l.library, fmt_rate(l.median));
+                limit_ratio(o, l).cell("", Some(&at))
+            }
             _ => "—".into(),
         };
         let vs_busy = match (ours, by.get(&(w, BUSYSPIN))) {
-            (Some(o), Some(b)) => format!("{:.2}×", paired_ratio(o, b)),
+            (Some(o), Some(b)) => paired_ratio(o, b).cell("×", None),
             _ => "—".into(),
         };
         let burst_vs_limit = match (by.get(&(w, BURST)), limit) {
-            (Some(b), Some(l)) => format!("{:.2}", paired_ratio(b, l)),
+            (Some(b), Some(l)) => limit_ratio(b, l).cell("", None),
             _ => "—".into(),
+        };
+        let rows: Vec<&Record> = records.iter().filter(|r| r.workload == w).collect();
+        let highest = match highest_over_limit(&rows) {
+            Some((ratio, library, counted, runs)) => format!("{ratio:.2} ({library}, {counted}/{runs} runs)"),
+            None => "—".into(),
         };
         let _ = writeln!(
             out,
-            " {vs_peer} | {vs_naive} | {vs_limit} | {vs_busy} | {burst_vs_limit} |"
+            " {vs_peer} | {vs_naive} | {vs_limit} | {vs_busy} | {burst_vs_limit} | {highest} |"
         );
     }
 
@@ -698,4 +836,85 @@ fn main() -> Result<(), Box<dyn Error>> {
         eprintln!("wrote {path}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(library: &'static str, per_run: &[f64], limit_around: &[[f64; 2]]) -> Record {
+        let mut values = per_run.to_vec();
+        Record {
+            workload: "spsc_single",
+            library,
+            unit: "msg/s",
+            median: median(&mut values),
+            min: 0.0,
+            max: 0.0,
+            runs: per_run.len(),
+            secondary: None,
+            secondary_unit: None,
+            per_run: per_run.to_vec(),
+            bounds: None,
+            limit_around: limit_around.to_vec(),
+        }
+    }
+
+    /// Round 0: both rows in one spell at one level. Round 1: the host
+    /// changed speed around `a`. Round 2: both steady, in different spells.
+    fn two_rows() -> (Record, Record) {
+        let a = row(
+            "a",
+            &[200.0, 900.0, 600.0],
+            &[[400.0, 410.0], [400.0, 100.0], [1000.0, 1000.0]],
+        );
+        let b = row(
+            "b",
+            &[100.0, 100.0, 100.0],
+            &[[410.0, 405.0], [100.0, 100.0], [400.0, 400.0]],
+        );
+        (a, b)
+    }
+
+    #[test]
+    fn a_ratio_counts_only_rounds_with_both_rows_in_one_spell() {
+        let (a, b) = two_rows();
+        let ratio = paired_ratio(&a, &b);
+        assert_eq!(ratio.counted, Some(1));
+        assert_eq!(ratio.value, 2.0);
+        assert_eq!(ratio.cell("×", Some("b")), "2.00× (b, 1/3)");
+    }
+
+    #[test]
+    fn without_a_round_in_one_spell_every_round_counts_and_the_cell_says_so() {
+        let a = row("a", &[200.0, 300.0], &[[400.0, 100.0], [400.0, 400.0]]);
+        let b = row("b", &[100.0, 100.0], &[[400.0, 400.0], [100.0, 100.0]]);
+        let ratio = paired_ratio(&a, &b);
+        assert_eq!(ratio.counted, Some(0));
+        assert_eq!(ratio.value, 2.5);
+        assert_eq!(ratio.cell("×", None), "2.50× (no round in one spell, all 2)");
+    }
+
+    #[test]
+    fn rows_without_a_limit_count_every_round() {
+        let a = row("a", &[200.0, 300.0, 400.0], &[]);
+        let b = row("b", &[100.0, 100.0, 100.0], &[]);
+        let ratio = paired_ratio(&a, &b);
+        assert_eq!((ratio.counted, ratio.value), (None, 3.0));
+        assert_eq!(ratio.cell("×", None), "3.00×");
+    }
+
+    #[test]
+    fn limit_ratios_divide_each_steady_run_by_the_limit_around_it() {
+        let (a, b) = two_rows();
+        let limit = row("limit", &[410.0, 400.0, 1000.0], &[]);
+        // a: 200 / 405 and 600 / 1000; round 1 does not count.
+        let ratio = limit_ratio(&a, &limit);
+        assert_eq!(ratio.counted, Some(2));
+        assert!((ratio.value - (200.0 / 405.0 + 0.6) / 2.0).abs() < 1e-12);
+        // The highest steady run of either row: b's 100 / 100 (a's best is 0.6).
+        let (highest, library, counted, runs) = highest_over_limit(&[&a, &b]).unwrap();
+        assert_eq!((library, counted, runs), ("b", 5, 6));
+        assert_eq!(highest, 1.0);
+    }
 }

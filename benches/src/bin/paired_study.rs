@@ -1,12 +1,9 @@
 //! Ratios of cases to a reference case, measured so that the host's speed
-//! regimes divide out. On a 2-vCPU guest the host moves between regimes
-//! that differ up to six-fold and last 50–400 ms (a few to a few dozen
-//! runs of a 4 ms throughput case), so two cases measured a second apart,
-//! even in the same round of the compare command, may run in different
-//! regimes. Here one process runs the reference, then each case, run by
-//! run (reference, A, B, ..., reference, A, B, ...), and a case's run
-//! counts only when the reference runs before and after it agree within
-//! the tolerance: both ends of its ratio then ran in one regime.
+//! spells divide out (`ringmpsc_benches::spell`). One process runs the
+//! reference, then each case, run by run (reference, A, B, ...,
+//! reference, A, B, ...), and a case's run counts only when the reference
+//! runs before and after it agree within the tolerance: both ends of its
+//! ratio then ran in one spell.
 //!
 //! `cargo run --release -p ringmpsc-benches --bin paired_study -- [--runs N] [--tolerance F] REFERENCE CASE...`
 //!
@@ -18,6 +15,7 @@
 
 use std::io::Write;
 
+use ringmpsc_benches::spell::{self, TOLERANCE};
 use ringmpsc_benches::suite::{cases, Case, Outcome, Params};
 
 const USAGE: &str = "usage: paired_study [--runs N] [--tolerance F] REFERENCE CASE...\n\
@@ -33,7 +31,7 @@ struct Options {
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         runs: 100,
-        tolerance: 0.10,
+        tolerance: TOLERANCE,
         reference: String::new(),
         cases: Vec::new(),
     };
@@ -154,8 +152,7 @@ fn main() {
             .windows(2)
             .filter_map(|pair| {
                 let (before, after) = (pair[0][0].value(), pair[1][0].value());
-                let agree = (before - after).abs() <= options.tolerance * before.max(after);
-                agree.then(|| ratio(&pair[0][i], (before + after) / 2.0))
+                spell::level(before, after, options.tolerance).map(|level| ratio(&pair[0][i], level))
             })
             .collect();
         if ratios.is_empty() {
