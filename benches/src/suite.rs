@@ -294,6 +294,47 @@ pub fn cases() -> Vec<Case> {
     all
 }
 
+/// The case `workload` / `library` in `all` (as [`cases`] names them; the
+/// limit rows are workload `limit`), or an error that lists the names
+/// there are.
+///
+/// ```
+/// use ringmpsc_benches::suite::{cases, find_case};
+/// let all = cases();
+/// assert_eq!(find_case(&all, "spsc_batch64", "rtrb").unwrap().library, "rtrb");
+/// assert!(find_case(&all, "spsc_batch64", "no-such-crate").is_err());
+/// assert!(find_case(&all, "no_such_workload", "rtrb").is_err());
+/// ```
+pub fn find_case<'a>(all: &'a [Case], workload: &str, library: &str) -> Result<&'a Case, String> {
+    if let Some(case) = all
+        .iter()
+        .find(|c| c.workload == workload && c.library == library)
+    {
+        return Ok(case);
+    }
+    let libraries: Vec<&str> = all
+        .iter()
+        .filter(|c| c.workload == workload)
+        .map(|c| c.library)
+        .collect();
+    if libraries.is_empty() {
+        let mut workloads: Vec<&str> = Vec::new();
+        for case in all {
+            if !workloads.contains(&case.workload) {
+                workloads.push(case.workload);
+            }
+        }
+        return Err(format!(
+            "no workload `{workload}`; known: {}",
+            workloads.join(", ")
+        ));
+    }
+    Err(format!(
+        "no library `{library}` in `{workload}`; known there: {}",
+        libraries.join(", ")
+    ))
+}
+
 /// The limit row (b) a workload is compared with, if any.
 pub fn limit_for(workload: &str) -> Option<&'static str> {
     match workload {

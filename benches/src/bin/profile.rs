@@ -1,7 +1,7 @@
 //! Runs one workload × library case repeatedly, for a profiler:
 //! `cargo run --release -p ringmpsc-benches --bin profile -- WORKLOAD LIBRARY [RUNS]`.
 
-use ringmpsc_benches::suite::{cases, Params};
+use ringmpsc_benches::suite::{cases, find_case, Params};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -10,12 +10,13 @@ fn main() {
         std::process::exit(2);
     };
     let runs: usize = args.next().and_then(|r| r.parse().ok()).unwrap_or(5);
-    let Some(case) = cases()
-        .into_iter()
-        .find(|c| c.workload == workload && c.library == library)
-    else {
-        eprintln!("no case {workload} / {library}");
-        std::process::exit(2);
+    let all = cases();
+    let case = match find_case(&all, &workload, &library) {
+        Ok(case) => case,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
     };
     for run in 0..runs {
         match (case.run)(&Params::FULL) {
