@@ -294,7 +294,7 @@ pub fn cases() -> Vec<Case> {
     all
 }
 
-/// The case `workload` / `library` in `all` (as [`cases`] names them; the
+/// The case `workload` / `library` in `all` (as [`cases()`] names them; the
 /// limit rows are workload `limit`), or an error that lists the names
 /// there are.
 ///
