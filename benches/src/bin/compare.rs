@@ -246,12 +246,11 @@ fn highest_over_limit<'a>(rows: &[&'a Record]) -> Option<(f64, &'a str, usize, u
 /// Runs every case of one workload `runs` times, interleaved (run 1 of
 /// every library, then run 2, ...), so that a slow spell of the machine
 /// does not land on one library's runs only. The workload's limit (b),
-/// if any, runs before, between and after the libraries of every round,
-/// and the round's fastest limit run is its limit: the host's fast and
-/// slow spells last about a second, as long as a round of the slower
-/// libraries, so a single limit run could land in another spell than the
-/// row it bounds (DESIGN.md §6, rule 7: a ceiling holds for every row of
-/// its round).
+/// if any, runs before, between and after the libraries of every round:
+/// each row's record keeps the limit runs right around each of its runs,
+/// which tell the spell the run was in (`paired_ratio`, `limit_ratio`),
+/// and the limit's record keeps each round's fastest run, for its cell
+/// and the charts.
 fn measure_workload(
     cases: &[&Case],
     limit: Option<&Case>,
