@@ -108,8 +108,9 @@ const SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
 /// How long a producer waiting for room spins with pauses before it starts
 /// to yield (see [`Pace::Yield`]), while its waits stay short.
 ///
-/// A consumer busy on another CPU frees a full ring a cache line at a time
-/// as it hands the values out (RB-REL-1): a producer that pauses refills
+/// A consumer busy on another CPU frees a full ring a cache line (in a
+/// small ring, a value) at a time as it hands the values out (RB-REL-1):
+/// a producer that pauses refills
 /// it while the handlers run, where one that yields hands its CPU to the
 /// producers sharing it, at a few microseconds a switch on a virtual
 /// machine, and finds its ring drained dry when it is back. In the

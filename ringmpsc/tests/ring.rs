@@ -329,47 +329,58 @@ fn handler_panic_mid_stage_leaves_the_staged_values_queued() {
     }
 }
 
-/// RB-REL-1: a batch that fills the ring frees its slots a cache line at
-/// a time as their values are handed out, so the producer gets room while
-/// the handlers still run; what it pushes then waits for the next call,
-/// after the batch, in order.
+/// RB-REL-1: a batch that fills the ring frees its slots as their values
+/// are handed out, a cache line at a time, or a value at a time in a ring
+/// of at most 8 lines, so the producer gets room while the handlers still
+/// run; what it pushes then waits for the next call, after the batch, in
+/// order.
 #[test]
-fn a_full_batch_frees_its_lines_while_it_is_handed_out() {
-    fn check<T: Copy + PartialEq + std::fmt::Debug>(make: fn(u64) -> T) {
+fn a_full_batch_frees_its_slots_while_it_is_handed_out() {
+    fn check<T: Copy + PartialEq + std::fmt::Debug>(bits: u8, make: fn(u64) -> T) {
         let size = std::mem::size_of::<T>();
+        let capacity = 1usize << bits;
         let per_line = (64 / size).max(1);
-        let r = ring::<T>(4); // 16 slots, no window
-        for i in 0..16 {
+        let step = if capacity <= 8 * per_line { 1 } else { per_line };
+        let r = ring::<T>(bits); // no window: the rings are small
+        for i in 0..capacity as u64 {
             r.push(make(i)).unwrap();
         }
-        assert!(r.push(make(99)).is_err(), "full before the drain");
+        assert!(r.push(make(999)).is_err(), "full before the drain");
         // Each handler pushes once. When the handler of value `i` runs,
-        // `i + 1` values are taken, and the slots of the whole lines among
+        // `i + 1` values are taken, and the slots of the whole steps among
         // them are free.
         let (mut handed, mut pushed) = (Vec::new(), 0u64);
         let taken = r.consume_batch_owned(|v| {
             let i = handed.len();
-            let freed = (i + 1) / per_line * per_line;
-            let room = r.push(make(16 + pushed)).is_ok();
-            assert_eq!(room, freed as u64 > pushed, "{size}-byte values, handler {i}");
+            let freed = (i + 1) / step * step;
+            let room = r.push(make(capacity as u64 + pushed)).is_ok();
+            assert_eq!(
+                room,
+                freed as u64 > pushed,
+                "{size}-byte values, {capacity} slots, handler {i}"
+            );
             pushed += room as u64;
             handed.push(v);
         });
-        assert_eq!(taken, 16, "the batch is what was queued when it began");
-        assert!(handed.iter().copied().eq((0..16).map(make)), "FIFO");
+        assert_eq!(taken, capacity, "the batch is what was queued when it began");
+        assert!(handed.iter().copied().eq((0..capacity as u64).map(make)), "FIFO");
         assert!(
-            pushed >= per_line as u64,
+            pushed >= step as u64,
             "{size}-byte values: room came during the batch"
         );
         let mut rest = Vec::new();
         r.consume_batch_owned(|v| rest.push(v));
         assert!(
-            rest.iter().copied().eq((16..16 + pushed).map(make)),
+            rest.iter()
+                .copied()
+                .eq((capacity as u64..capacity as u64 + pushed).map(make)),
             "refills come next, in order"
         );
     }
-    check::<u64>(|i| i); // staged (RB-STAGE-1), 8 to a line
-    check::<[u64; 4]>(|i| [i; 4]); // read from the slots, 2 to a line
+    check::<u64>(4, |i| i); // staged (RB-STAGE-1), 16 slots in 2 lines: each value
+    check::<u64>(7, |i| i); // 128 slots in 16 lines: 8 to a line
+    check::<[u64; 4]>(4, |i| [i; 4]); // read from the slots, 16 slots in 8 lines: each value
+    check::<[u64; 4]>(5, |i| [i; 4]); // 32 slots in 16 lines: 2 to a line
 }
 
 /// RB-DROP-1: a fill whose closure panics drops what it wrote and
