@@ -225,10 +225,32 @@ fn limit_ratio(row: &Record, limit: &Record) -> Ratio {
     }
 }
 
-/// The ceiling's test (DESIGN.md §6, rule 7): the highest run of any row
-/// of `rows` ÷ the limit (b) runs around it, over the runs made in one
-/// spell, with that row's library and how many runs counted of how many.
-fn highest_over_limit<'a>(rows: &[&'a Record]) -> Option<(f64, &'a str, usize, usize)> {
+/// The ceiling's test (DESIGN.md §6, rule 7) over the rows of one
+/// workload: their highest run ÷ the limit (b) runs around it.
+#[derive(Debug, PartialEq)]
+struct Highest<'a> {
+    /// The highest ratio, over the runs made in one spell.
+    ratio: f64,
+    /// The library of the row that ran it.
+    library: &'a str,
+    /// How many runs were made in one spell, and so counted.
+    counted: usize,
+    /// How many runs the rows made in all.
+    runs: usize,
+}
+
+impl Highest<'_> {
+    /// The report's cell, e.g. `1.16 (rtrb, 150/165 runs)`.
+    fn cell(&self) -> String {
+        format!(
+            "{:.2} ({}, {}/{} runs)",
+            self.ratio, self.library, self.counted, self.runs
+        )
+    }
+}
+
+/// [`Highest`] of `rows`; `None` when no run of theirs counted.
+fn highest_over_limit<'a>(rows: &[&'a Record]) -> Option<Highest<'a>> {
     let mut highest: Option<(f64, &str)> = None;
     let (mut counted, mut runs) = (0, 0);
     for row in rows {
@@ -240,7 +262,12 @@ fn highest_over_limit<'a>(rows: &[&'a Record]) -> Option<(f64, &'a str, usize, u
             }
         }
     }
-    highest.map(|(h, library)| (h, library, counted, runs))
+    highest.map(|(ratio, library)| Highest {
+        ratio,
+        library,
+        counted,
+        runs,
+    })
 }
 
 /// Runs every case of one workload `runs` times, interleaved (run 1 of
@@ -669,10 +696,7 @@ fn report(
             _ => "—".into(),
         };
         let rows: Vec<&Record> = records.iter().filter(|r| r.workload == w).collect();
-        let highest = match highest_over_limit(&rows) {
-            Some((ratio, library, counted, runs)) => format!("{ratio:.2} ({library}, {counted}/{runs} runs)"),
-            None => "—".into(),
-        };
+        let highest = highest_over_limit(&rows).map_or("—".into(), |h| h.cell());
         let _ = writeln!(
             out,
             " {vs_peer} | {vs_naive} | {vs_limit} | {vs_busy} | {burst_vs_limit} | {highest} |"
@@ -912,8 +936,16 @@ mod tests {
         assert_eq!(ratio.counted, Some(2));
         assert!((ratio.value - (200.0 / 405.0 + 0.6) / 2.0).abs() < 1e-12);
         // The highest steady run of either row: b's 100 / 100 (a's best is 0.6).
-        let (highest, library, counted, runs) = highest_over_limit(&[&a, &b]).unwrap();
-        assert_eq!((library, counted, runs), ("b", 5, 6));
-        assert_eq!(highest, 1.0);
+        let highest = highest_over_limit(&[&a, &b]).unwrap();
+        assert_eq!(
+            highest,
+            Highest {
+                ratio: 1.0,
+                library: "b",
+                counted: 5,
+                runs: 6
+            }
+        );
+        assert_eq!(highest.cell(), "1.00 (b, 5/6 runs)");
     }
 }
