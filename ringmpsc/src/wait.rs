@@ -110,14 +110,14 @@ const SPIN_BEFORE_PARK: Duration = Duration::from_micros(50);
 ///
 /// A consumer busy on another CPU frees a full ring a cache line (in a
 /// small ring, a value) at a time as it hands the values out (RB-REL-1):
-/// a producer that pauses refills
-/// it while the handlers run, where one that yields hands its CPU to the
-/// producers sharing it, at a few microseconds a switch on a virtual
-/// machine, and finds its ring drained dry when it is back. In the
-/// back-pressure benchmark (4 producers on one CPU, 16 slots each, a
-/// consumer of about 110 ns a value on the other) the pause with the early
-/// release took the default row from 0.85× kanal to 0.92× (1.065× the
-/// yield alone, median of 12 alternated rounds); neither alone helped.
+/// a producer that pauses refills it while the handlers run, where one
+/// that yields hands its CPU to the producers sharing it, at a few
+/// microseconds a switch on a virtual machine, and finds its ring
+/// drained dry when it is back. In the back-pressure benchmark (4
+/// producers on one CPU, 16 slots each, a consumer of about 110 ns a
+/// value on the other) the pause with the early release took the default
+/// row from 0.85× kanal to 0.92× (1.065× the yield alone, median of 12
+/// alternated rounds); neither alone helped.
 const PAUSE_BEFORE_YIELD: Duration = Duration::from_micros(10);
 
 /// A producer whose last wait for room lasted longer than this pauses no
