@@ -1470,7 +1470,8 @@ impl<'a, T> RingRef<'a, T> {
 const SHORT_BATCH: usize = 256;
 
 /// Whether a by-value consume of `count` values from a ring of `capacity`
-/// slots frees them a cache line at a time as it hands them out
+/// slots frees them as it hands them out, a cache line (in a ring of at
+/// most [`RELEASE_EACH_WITHIN_LINES`] lines, a value) at a time
 /// (RB-REL-1): a short batch that fills at least half the ring, whose
 /// producer is likely waiting for room.
 #[inline]
@@ -1480,7 +1481,7 @@ pub(crate) const fn releases_early(count: usize, capacity: usize) -> bool {
 
 /// The fewest values a drain must take from one ring of `capacity` slots
 /// in a pass for it to make a second pass (CH-DRAIN-1): half the ring where such a
-/// batch is short and freed its lines as it went (RB-REL-1), else
+/// batch is short and freed its slots as it went (RB-REL-1), else
 /// `usize::MAX` (never).
 #[doc(hidden)]
 pub const fn second_pass_from(capacity: usize) -> usize {
