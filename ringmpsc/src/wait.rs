@@ -429,8 +429,7 @@ pub(crate) struct Notifier {
 pub(crate) enum Wake {
     /// The condition held, found without sleeping.
     Ready,
-    /// The condition held after the thread slept: the wait was idle, and
-    /// what ended it is worth handing out at once (WAIT-5).
+    /// The condition held after the thread slept: the wait was idle.
     Slept,
     TimedOut,
 }

@@ -420,8 +420,10 @@ impl<T> Channel<T> {
     /// values are queued or a ring is half full, for at most 2 µs, and not
     /// past a look that finds no new value. A drain right behind a
     /// producer reads the lines it is writing and slows it several-fold.
-    /// A lone value waits one look, well under a microsecond; one that
-    /// wakes a sleeping consumer none. For the
+    /// A lone value found at once waits one more look, well under a
+    /// microsecond; a value that ends a wait (the rings were empty when
+    /// `ready` was called) none: that consumer keeps up with its producers.
+    /// For the
     /// first value at once, use [`try_recv`](Self::try_recv) or
     /// [`recv`](Self::recv).
     ///

@@ -72,16 +72,16 @@ pub(crate) fn wait_ready(source: &dyn Readiness, deadline: Option<Instant>) -> R
             },
             deadline,
         );
+        // WAIT-5: a value that ended a wait, spinning or asleep, is handed
+        // out at once. The consumer had emptied the rings before it, so it
+        // keeps up with the producers and a slip would only delay the value
+        // (a ping-pong through `ready` paid two slips a round trip); looking
+        // at the rings again would also read them twice.
         match (wake, outcome) {
             (Wake::TimedOut, _) => return Err(RecvTimeoutError::Timeout),
-            // WAIT-5: a value that woke a sleeping consumer is handed out
-            // at once: a slip would only delay it, and looking at the rings
-            // again would read them twice.
-            (Wake::Slept, Some(Ok(()))) => return Ok(()),
-            (Wake::Slept, Some(Err(RecvError))) => return Err(RecvTimeoutError::Disconnected),
-            // Found while spinning: the producers are publishing, so look
-            // (and slip) as a consumer that found values at once.
-            _ => {}
+            (_, Some(Ok(()))) => return Ok(()),
+            (_, Some(Err(RecvError))) => return Err(RecvTimeoutError::Disconnected),
+            (_, None) => {}
         }
     }
 }
@@ -383,8 +383,12 @@ mod tests {
 
     impl MockSource {
         fn new(lens: &[usize]) -> Self {
+            Self::waiting_by(crate::WaitStrategy::Park, lens)
+        }
+
+        fn waiting_by(strategy: crate::WaitStrategy, lens: &[usize]) -> Self {
             MockSource {
-                notifier: Notifier::new(crate::WaitStrategy::Park, lens.len()),
+                notifier: Notifier::new(strategy, lens.len()),
                 lens: lens.iter().map(|&len| len.into()).collect(),
                 asked: Default::default(),
             }
@@ -459,6 +463,27 @@ mod tests {
     #[test]
     fn slip_stops_once_enough_is_queued() {
         assert_eq!(slip_over(&[1, 100, 200, 256, 400]), 4);
+    }
+
+    /// WAIT-5: a consumer that found the rings empty and then a value
+    /// while it spun returns at once with it: no second look, no slip. The
+    /// value is stored only after the first look, and a busy-spinning
+    /// consumer never sleeps, so the value is found by the spin. The old
+    /// rule (a value found while spinning means the producers are
+    /// publishing: look again and slip) made three looks here.
+    #[test]
+    fn a_consumer_that_waited_for_a_value_returns_without_looking_again() {
+        let source = MockSource::waiting_by(crate::WaitStrategy::BusySpin, &[0]);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                while source.asked().is_empty() {
+                    std::thread::yield_now();
+                }
+                source.lens[0].store(1, std::sync::atomic::Ordering::Release);
+            });
+            assert_eq!(wait_ready(&source, None), Ok(()));
+        });
+        assert_eq!(source.asked().len(), 1, "looked again after the wait");
     }
 
     /// WAIT-5: a consumer woken from a sleep returns at once, with the
