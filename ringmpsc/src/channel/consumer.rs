@@ -423,8 +423,7 @@ impl<T> Channel<T> {
     /// A lone value found at once waits one more look, well under a
     /// microsecond; a value that ends a wait (the rings were empty when
     /// `ready` was called) none: that consumer keeps up with its producers.
-    /// For the
-    /// first value at once, use [`try_recv`](Self::try_recv) or
+    /// For the first value at once, use [`try_recv`](Self::try_recv) or
     /// [`recv`](Self::recv).
     ///
     /// ```

@@ -81,6 +81,8 @@ pub(crate) fn wait_ready(source: &dyn Readiness, deadline: Option<Instant>) -> R
             (Wake::TimedOut, _) => return Err(RecvTimeoutError::Timeout),
             (_, Some(Ok(()))) => return Ok(()),
             (_, Some(Err(RecvError))) => return Err(RecvTimeoutError::Disconnected),
+            // A wait ends `Ready` or `Slept` only once its check found an
+            // outcome; should one not have, look again from the top.
             (_, None) => {}
         }
     }
