@@ -10,7 +10,9 @@
 //! spell, at the reference's level.
 //!
 //! `compare` uses its limit row (b) as the reference of every throughput
-//! row; `paired_study` takes the reference it is given.
+//! row; `paired_study` takes the reference it is given. The medians and
+//! quantiles the reports and studies summarise counted runs with are
+//! here too.
 
 /// How far two reference runs may differ, as a fraction of the larger,
 /// and still count as one spell.
@@ -55,4 +57,38 @@ pub fn median(values: &mut [f64]) -> f64 {
         _ if n % 2 == 1 => values[n / 2],
         _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
     }
+}
+
+/// The `q`-quantile (0..=1) of `sorted` (ascending), the nearest rank:
+/// no interpolation, so it is always one of the values; `NaN` when empty.
+///
+/// ```
+/// use ringmpsc_benches::spell::quantile;
+/// let sorted = [1.0, 2.0, 3.0, 4.0];
+/// assert_eq!(quantile(&sorted, 0.0), 1.0);
+/// assert_eq!(quantile(&sorted, 0.5), 3.0);
+/// assert_eq!(quantile(&sorted, 1.0), 4.0);
+/// assert!(quantile(&[], 0.5).is_nan());
+/// ```
+pub fn quantile(sorted: &[f64], q: f64) -> f64 {
+    match sorted.len() {
+        0 => f64::NAN,
+        n => sorted[((n - 1) as f64 * q.clamp(0.0, 1.0)).round() as usize],
+    }
+}
+
+/// The studies' summary of one row: its [`quantile`] at one half, its
+/// minimum and its maximum (`NaN`s when empty).
+///
+/// ```
+/// use ringmpsc_benches::spell::median_and_span;
+/// assert_eq!(median_and_span(vec![3.0, 1.0, 2.0]), (2.0, 1.0, 3.0));
+/// ```
+pub fn median_and_span(mut values: Vec<f64>) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    (
+        quantile(&values, 0.5),
+        quantile(&values, 0.0),
+        quantile(&values, 1.0),
+    )
 }

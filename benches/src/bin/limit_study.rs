@@ -21,6 +21,7 @@ use crossbeam_utils::Backoff;
 use ringmpsc_benches::ideal::{ideal_ring_with, ring_sizes, IdealVariant};
 use ringmpsc_benches::msg::{expected_checksum, value, Msg, Small};
 use ringmpsc_benches::queues::{Queue, RingMpsc, Waiting};
+use ringmpsc_benches::spell::median_and_span;
 use ringmpsc_benches::suite::{cases, Outcome, Params, CAPACITY};
 use ringmpsc_benches::workloads::{pin_consumer, pin_producer, Sample};
 
@@ -83,11 +84,6 @@ fn ringmpsc_made_in_place(total: u64, chunk: usize) -> Sample {
         expected_checksum::<Small>(1, total),
         end - started,
     )
-}
-
-fn median_and_span(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    (v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
 fn main() {

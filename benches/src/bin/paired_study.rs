@@ -19,7 +19,7 @@
 
 use std::io::Write;
 
-use ringmpsc_benches::spell::{self, TOLERANCE};
+use ringmpsc_benches::spell::{self, quantile, TOLERANCE};
 use ringmpsc_benches::suite::{cases, find_case, Case, Outcome, Params};
 
 const USAGE: &str = "usage: paired_study [--runs N] [--tolerance F] REFERENCE CASE...\n\
@@ -93,10 +93,6 @@ fn ratio(case: &Outcome, reference: f64) -> f64 {
         Outcome::Rate(_) => case.value() / reference,
         _ => reference / case.value(),
     }
-}
-
-fn quantile(sorted: &[f64], q: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
 }
 
 fn main() {

@@ -16,6 +16,7 @@
 
 use ringmpsc_benches::ideal::{ideal_single_with_extras, IdealVariant, PushExtras};
 use ringmpsc_benches::msg::Small;
+use ringmpsc_benches::spell::median_and_span;
 use ringmpsc_benches::suite::{cases, Outcome, Params, CAPACITY};
 
 /// The ideal producer's variants: as is first (the reference), then with
@@ -38,11 +39,6 @@ const EXTRAS: [PushExtras; 4] = [
 
 /// The library rows shown beside them (`spsc_single`).
 const LIBRARIES: [&str; 3] = ["ringmpsc", "ringmpsc-busyspin", "ringmpsc-burst"];
-
-fn median_and_span(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    (v[v.len() / 2], v[0], v[v.len() - 1])
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);

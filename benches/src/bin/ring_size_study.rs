@@ -14,6 +14,7 @@
 
 use ringmpsc_benches::msg::{Large, Msg, Small};
 use ringmpsc_benches::queues::{Kanal, RingMpsc};
+use ringmpsc_benches::spell::median_and_span;
 use ringmpsc_benches::suite::CAPACITY;
 use ringmpsc_benches::workloads::{throughput, Sample};
 
@@ -63,11 +64,6 @@ fn rows(capacities: &[usize]) -> Vec<Row> {
         }
     }
     rows
-}
-
-fn median_and_span(mut v: Vec<f64>) -> (f64, f64, f64) {
-    v.sort_by(f64::total_cmp);
-    (v[v.len() / 2], v[0], v[v.len() - 1])
 }
 
 fn parse_capacities(arg: Option<String>) -> Result<Vec<usize>, String> {
