@@ -157,9 +157,12 @@ pub struct IdealVariant {
 
 /// The slipping consumer's target: with fewer values than this published,
 /// it waits [`SLIP_PAUSES`] pauses and looks again, while the producer
-/// keeps publishing, for at most [`SLIP_MAX`]. The same rule and figures
-/// as `ringmpsc`'s `ready` (specs WAIT-5), so the ceiling has what the
-/// library has.
+/// keeps publishing, for at most [`SLIP_MAX`]. The same figures as
+/// `ringmpsc`'s `ready` (specs WAIT-5), so the ceiling has what the
+/// library has. One difference: this consumer also slips after polls
+/// that found the ring empty, where `ready` hands a value that ended its
+/// wait out at once; the ceiling keeps the wider slip, as the limit rows
+/// of the report ran it.
 pub const SLIP_TARGET: u64 = 256;
 /// Pauses between two looks of a slipping consumer.
 pub const SLIP_PAUSES: u32 = 8;
